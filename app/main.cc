@@ -1,1 +1,86 @@
-int main() { return 0; }
+// `ragd`: command-line entry point. Parses flags with CLI11 and hands a Config to a subcommand.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "app/commands.h"
+#include "core/config.h"
+
+namespace {
+
+using ragd::ConfigOptions;
+using ragd::EnvNameFor;
+using ragd::FlagNameFor;
+
+constexpr char kConfigHelp[] =
+    "Path to ragd.toml (env RAGD_CONFIG; default ./ragd.toml when present)";
+
+// Adds every configuration option as a flag of `cmd`; given values land in `flags`.
+void AddConfigFlags(CLI::App* cmd, std::map<std::string, std::string>* flags) {
+  const ragd::Config defaults;
+  for (const ragd::OptionSpec& spec : ConfigOptions()) {
+    std::string help = spec.help + "\n  env " + EnvNameFor(spec.key) + ", toml " + spec.key;
+    help += spec.secret ? " (secret)" : ", default '" + spec.get(defaults) + "'";
+    cmd->add_option_function<std::string>(
+           "--" + FlagNameFor(spec.key),
+           [flags, key = spec.key](const std::string& v) { (*flags)[key] = v; }, help)
+        ->type_name(spec.type == ragd::OptionType::kInt ? "INT" : "TEXT");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "ragd: a knowledge-base chatbot engine (documents in, grounded cited answers out).\n"
+      "Configuration: built-in defaults < ragd.toml < RAGD_* environment < flags.\n"
+      "Run `ragd serve --help` for every option."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ragd 0.1.0");
+  std::string config_path;
+  app.add_option("--config", config_path, kConfigHelp)->envname("RAGD_CONFIG");
+
+  std::map<std::string, std::string> flags;
+  ragd::ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "Run the HTTP server (API, uploads, web chat)");
+  serve->add_flag(
+      "--demo", serve_flags.demo,
+      "Print the URL and a fresh demo admin API key (the previous demo key is revoked)");
+  AddConfigFlags(serve, &flags);
+
+  CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
+  keys->require_subcommand(1);
+  std::string key_name, key_role = "user", key_id;
+  CLI::App* create = keys->add_subcommand("create", "Create a key (printed once; store it now)");
+  create->add_option("--name", key_name, "A label for the key")->required();
+  create->add_option("--role", key_role, "admin | user")->check(CLI::IsMember({"admin", "user"}));
+  CLI::App* list = keys->add_subcommand("list", "List keys (never their secrets)");
+  CLI::App* revoke = keys->add_subcommand("revoke", "Revoke a key by id");
+  revoke->add_option("id", key_id, "The key's id (see `ragd keys list`)")->required();
+  for (CLI::App* cmd : {create, list, revoke}) AddConfigFlags(cmd, &flags);
+
+  CLI11_PARSE(app, argc, argv);
+
+  ragd::ConfigSources sources;
+  sources.env = ragd::ProcessEnvironment();
+  if (!config_path.empty()) {
+    sources.toml_path = config_path;
+    sources.toml_required = true;
+  } else {
+    sources.toml_path = "ragd.toml";
+  }
+  sources.flags = flags;
+  ragd::StatusOr<ragd::Config> config = ragd::LoadConfig(sources);
+  if (!config.ok()) {
+    std::fprintf(stderr, "ragd: configuration error: %s\n", config.status().message().c_str());
+    return 2;
+  }
+
+  if (serve->parsed()) return ragd::RunServe(*config, serve_flags);
+  if (create->parsed()) return ragd::RunKeysCreate(*config, key_name, key_role);
+  if (list->parsed()) return ragd::RunKeysList(*config);
+  if (revoke->parsed()) return ragd::RunKeysRevoke(*config, key_id);
+  return 2;
+}

@@ -8,11 +8,11 @@
 
 namespace ragd {
 
-std::string Sha256(std::string_view data);            // 32 raw bytes
-std::string Sha256Hex(std::string_view data);         // 64 lower-case hex chars
+std::string Sha256(std::string_view data);                            // 32 raw bytes
+std::string Sha256Hex(std::string_view data);                         // 64 lower-case hex chars
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
-std::string HexEncode(std::string_view bytes);        // lower-case
-std::string Base64Encode(std::string_view bytes);     // standard alphabet, padded
+std::string HexEncode(std::string_view bytes);                        // lower-case
+std::string Base64Encode(std::string_view bytes);                     // standard alphabet, padded
 
 // Cryptographically secure random bytes (RAND_bytes). Aborts if the CSPRNG fails, which only
 // happens when the system has no entropy source at all.

@@ -1,1 +1,429 @@
 #include "core/http_client.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "core/curl_handle.h"
+
+namespace ragd {
+namespace {
+
+struct StdioFileCloser {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+using UploadFilePtr = std::unique_ptr<std::FILE, StdioFileCloser>;
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view TrimWhitespace(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  size_t end = s.find_last_not_of(kSpace);
+  return s.substr(begin, end - begin + 1);
+}
+
+// RFC 9110 token characters, for methods and header names.
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    if (!ok || c == '\0') return false;
+  }
+  return true;
+}
+
+bool HasLineBreakOrNul(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+// What the error paths may say about a URL: scheme, host, port and path only. Query strings
+// (presigned signatures) and userinfo never appear in a message.
+struct ParsedUrl {
+  std::string origin;    // "http://host:port", the connection pool key
+  std::string redacted;  // origin + path
+  std::string query;     // kept only to scrub it from libcurl's error text
+};
+
+std::string UrlPart(CURLU* url, CURLUPart part, unsigned int flags = 0) {
+  char* raw = nullptr;
+  if (curl_url_get(url, part, &raw, flags) != CURLUE_OK) return {};
+  CurlStringPtr owned(raw);
+  return owned ? std::string(owned.get()) : std::string();
+}
+
+StatusOr<ParsedUrl> ParseUrl(const std::string& method, const std::string& url) {
+  CurlUrlPtr handle(curl_url());
+  if (!handle) return ResourceExhaustedError("out of memory parsing URL");
+  CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0);
+  if (rc != CURLUE_OK) {
+    return InvalidArgumentError("HTTP " + method + ": malformed URL (" +
+                                std::string(curl_url_strerror(rc)) + ")");
+  }
+  std::string scheme = UrlPart(handle.get(), CURLUPART_SCHEME);
+  std::string host = UrlPart(handle.get(), CURLUPART_HOST);
+  std::string port = UrlPart(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (scheme != "http" && scheme != "https") {
+    return InvalidArgumentError("HTTP " + method + ": unsupported URL scheme '" + scheme + "'");
+  }
+  if (host.empty()) return InvalidArgumentError("HTTP " + method + ": URL has no host");
+  ParsedUrl parsed;
+  parsed.origin = scheme + "://" + host + ":" + port;
+  parsed.redacted = parsed.origin + UrlPart(handle.get(), CURLUPART_PATH);
+  parsed.query = UrlPart(handle.get(), CURLUPART_QUERY);
+  return parsed;
+}
+
+// Per-transfer state shared with the libcurl callbacks. Lives on the calling thread's stack.
+struct Transfer {
+  // Response side.
+  std::string* body = nullptr;                // buffered mode
+  const HttpBodyCallback* on_body = nullptr;  // streaming mode
+  HttpHeaders headers;
+  bool cancelled = false;
+  std::string callback_error;
+  // Request side: either an in-memory body or an open file.
+  std::string_view upload;
+  std::FILE* upload_file = nullptr;
+  curl_off_t upload_offset = 0;
+  bool upload_read_failed = false;
+};
+
+size_t OnResponseBody(char* data, size_t size, size_t nmemb, void* userdata) {
+  auto* t = static_cast<Transfer*>(userdata);
+  size_t n = size * nmemb;
+  if (t->on_body == nullptr) {
+    t->body->append(data, n);
+    return n;
+  }
+  try {
+    if ((*t->on_body)(std::string_view(data, n))) return n;
+    t->cancelled = true;
+  } catch (const std::exception& e) {
+    t->callback_error = e.what();
+  } catch (...) {
+    t->callback_error = "unknown exception";
+  }
+  return 0;  // any short count makes libcurl stop with CURLE_WRITE_ERROR
+}
+
+// libcurl calls this once per header line, including status lines of interim (1xx) and proxy
+// responses; a status line therefore starts the header set afresh so only the final one remains.
+size_t OnResponseHeader(char* data, size_t size, size_t nitems, void* userdata) {
+  auto* t = static_cast<Transfer*>(userdata);
+  size_t n = size * nitems;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {
+    t->headers.clear();
+  } else if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+    if (!t->headers.empty()) {  // obsolete line folding: continues the previous value
+      std::string& value = t->headers.back().second;
+      value.append(" ").append(TrimWhitespace(line));
+    }
+  } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    std::string name(TrimWhitespace(line.substr(0, colon)));
+    for (char& c : name) c = AsciiLower(c);
+    t->headers.emplace_back(std::move(name), std::string(TrimWhitespace(line.substr(colon + 1))));
+  }
+  return n;
+}
+
+size_t OnRequestBody(char* buffer, size_t size, size_t nitems, void* userdata) {
+  auto* t = static_cast<Transfer*>(userdata);
+  size_t want = size * nitems;
+  if (t->upload_file != nullptr) {
+    size_t got = std::fread(buffer, 1, want, t->upload_file);
+    if (got < want && std::ferror(t->upload_file)) {
+      t->upload_read_failed = true;
+      return CURL_READFUNC_ABORT;
+    }
+    return got;
+  }
+  auto offset = static_cast<size_t>(t->upload_offset);
+  size_t got = std::min(want, t->upload.size() - std::min(offset, t->upload.size()));
+  if (got > 0) std::memcpy(buffer, t->upload.data() + offset, got);
+  t->upload_offset += static_cast<curl_off_t>(got);
+  return got;
+}
+
+// libcurl rewinds the body when it must resend it (e.g. a reused connection turned out dead).
+int OnRequestSeek(void* userdata, curl_off_t offset, int origin) {
+  auto* t = static_cast<Transfer*>(userdata);
+  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+  if (t->upload_file != nullptr) {
+    return fseeko(t->upload_file, static_cast<off_t>(offset), SEEK_SET) == 0 ? CURL_SEEKFUNC_OK
+                                                                             : CURL_SEEKFUNC_FAIL;
+  }
+  if (static_cast<size_t>(offset) > t->upload.size()) return CURL_SEEKFUNC_FAIL;
+  t->upload_offset = offset;
+  return CURL_SEEKFUNC_OK;
+}
+
+// Builds the request header list. Caller-given Content-Length is dropped (libcurl computes it
+// from the actual body) and "Expect: 100-continue" is suppressed unless the caller asked for it.
+StatusOr<CurlSlistPtr> BuildHeaderList(const HttpRequest& request, bool has_body_via_post) {
+  CurlSlistPtr list;
+  auto append = [&list](const std::string& line) {
+    curl_slist* head = curl_slist_append(list.get(), line.c_str());
+    if (head == nullptr) return false;
+    list.release();  // curl_slist_append returned the same head (or a new one if it was empty)
+    list.reset(head);
+    return true;
+  };
+  bool has_expect = false;
+  bool has_content_type = false;
+  for (const auto& [name, value] : request.headers) {
+    if (!IsToken(name) || HasLineBreakOrNul(value)) {
+      return InvalidArgumentError("HTTP " + request.method +
+                                  ": request header name or value contains invalid characters");
+    }
+    if (EqualsIgnoreCase(name, "content-length")) continue;
+    has_expect |= EqualsIgnoreCase(name, "expect");
+    has_content_type |= EqualsIgnoreCase(name, "content-type");
+    std::string_view trimmed = TrimWhitespace(value);
+    // "Name:" would make libcurl remove the header; "Name;" sends it with an empty value.
+    std::string line = trimmed.empty() ? name + ";" : name + ": " + std::string(trimmed);
+    if (!append(line)) return ResourceExhaustedError("out of memory building request headers");
+  }
+  bool ok = true;
+  if (!has_expect) ok &= append("Expect:");
+  // CURLOPT_POST would otherwise invent "Content-Type: application/x-www-form-urlencoded".
+  if (has_body_via_post && !has_content_type) ok &= append("Content-Type:");
+  if (!ok) return ResourceExhaustedError("out of memory building request headers");
+  return list;
+}
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(const CurlTransportOptions& options)
+      : options_(options), pool_(options.max_idle_connections) {}
+
+  StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    return Perform(request, nullptr);
+  }
+  StatusOr<HttpResponse> SendStreaming(const HttpRequest& request,
+                                       const HttpBodyCallback& on_body) override {
+    return Perform(request, &on_body);
+  }
+
+ private:
+  StatusOr<HttpResponse> Perform(const HttpRequest& request, const HttpBodyCallback* on_body);
+  Status MapError(CURLcode code, const HttpRequest& request, const ParsedUrl& url,
+                  const Transfer& transfer, const char* error_buffer) const;
+
+  const CurlTransportOptions options_;
+  CurlHandlePool pool_;
+};
+
+StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
+                                              const HttpBodyCallback* on_body) {
+  if (!IsToken(request.method)) return InvalidArgumentError("HTTP: invalid request method");
+  RAGD_ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(request.method, request.url));
+
+  HttpResponse response;
+  Transfer transfer;
+  transfer.body = &response.body;
+  transfer.on_body = on_body;
+  transfer.upload = request.body;
+
+  UploadFilePtr file;
+  curl_off_t body_size = static_cast<curl_off_t>(request.body.size());
+  if (request.body_file) {
+    file.reset(std::fopen(request.body_file->c_str(), "rb"));
+    if (!file) {
+      const int error_number = errno;
+      std::string why = std::strerror(error_number);
+      Status error = error_number == ENOENT ? NotFoundError(why) : PermissionDeniedError(why);
+      return error.WithContext("HTTP " + request.method + ": cannot open body file " +
+                               *request.body_file);
+    }
+    struct stat info {};
+    if (fstat(fileno(file.get()), &info) != 0 || !S_ISREG(info.st_mode)) {
+      return InvalidArgumentError("HTTP " + request.method + ": body file " + *request.body_file +
+                                  " is not a regular file");
+    }
+    transfer.upload_file = file.get();
+    body_size = static_cast<curl_off_t>(info.st_size);
+  }
+
+  const bool is_head = request.method == "HEAD";
+  const bool is_put = request.method == "PUT";
+  const bool has_body = request.body_file.has_value() || !request.body.empty();
+  const bool body_via_post = !is_head && !is_put && (has_body || request.method == "POST");
+  RAGD_ASSIGN_OR_RETURN(CurlSlistPtr headers, BuildHeaderList(request, body_via_post));
+
+  CurlEasyPtr handle = pool_.Acquire(url.origin);
+  if (!handle) return ResourceExhaustedError("HTTP: cannot allocate a curl handle");
+  CURL* h = handle.get();
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // the URL is already exactly as on the wire
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);  // one live connection per pooled handle
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  if (!options_.user_agent.empty()) {
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  }
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+
+  if (request.connect_timeout.count() > 0) {
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout.count()));
+  }
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(request.timeout.count(), 0)));
+  if (request.idle_timeout.count() > 0) {
+    // libcurl measures stalls in whole seconds: round up so the limit is never shorter.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     static_cast<long>((request.idle_timeout.count() + 999) / 1000));
+  }
+
+  if (is_head) {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (is_put) {
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, body_size);
+  } else if (body_via_post) {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
+    if (request.method != "POST") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+  } else if (request.method != "GET") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (is_put || body_via_post) {
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRequestBody);
+    curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnRequestSeek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, &transfer);
+  }
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnResponseHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnResponseBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+
+  CURLcode code = curl_easy_perform(h);
+  if (code != CURLE_OK) {
+    // The handle is discarded: its connection may be half-used.
+    return MapError(code, request, url, transfer, error_buffer);
+  }
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  response.headers = std::move(transfer.headers);
+  // Forget every pointer into this stack frame; the live connection, DNS cache and share stay.
+  curl_easy_reset(h);
+  pool_.Release(std::move(url.origin), std::move(handle));
+  return response;
+}
+
+Status CurlTransport::MapError(CURLcode code, const HttpRequest& request, const ParsedUrl& url,
+                               const Transfer& transfer, const char* error_buffer) const {
+  // libcurl's detail text helps ("Failed to connect to host port 443 after 3 ms"), but it is
+  // only used when it cannot leak the query string or a request header value.
+  std::string detail = curl_easy_strerror(code);
+  std::string_view extra(error_buffer);
+  bool safe = !extra.empty() && (url.query.empty() || extra.find(url.query) == std::string::npos);
+  for (const auto& header : request.headers) {
+    if (!safe) break;
+    std::string_view value = TrimWhitespace(header.second);
+    if (value.size() >= 4 && extra.find(value) != std::string_view::npos) safe = false;
+  }
+  if (safe && extra != detail) detail += " (" + std::string(extra) + ")";
+  std::string message = request.method + " " + url.redacted + ": " + detail;
+
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return DeadlineExceededError(message);
+    case CURLE_WRITE_ERROR:
+      if (transfer.cancelled) {
+        return CancelledError(request.method + " " + url.redacted +
+                              ": body callback cancelled the transfer");
+      }
+      if (!transfer.callback_error.empty()) {
+        return InternalError(request.method + " " + url.redacted +
+                             ": body callback threw: " + transfer.callback_error);
+      }
+      return InternalError(message);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return InvalidArgumentError(message);
+    case CURLE_READ_ERROR:
+    case CURLE_ABORTED_BY_CALLBACK:
+      if (transfer.upload_read_failed) {
+        return DataLossError(message + " (reading body file failed)");
+      }
+      return InternalError(message);
+    case CURLE_OUT_OF_MEMORY:
+      return ResourceExhaustedError(message);
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP3:
+    case CURLE_QUIC_CONNECT_ERROR:
+    case CURLE_PROXY:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_FAIL_REWIND:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_CLIENTCERT:
+      return UnavailableError(message);
+    default:
+      return InternalError(message);
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (EqualsIgnoreCase(key, name)) return value;
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<HttpTransport> NewCurlTransport(const CurlTransportOptions& options) {
+  EnsureCurlGlobalInit();
+  return std::make_unique<CurlTransport>(options);
+}
+
+}  // namespace ragd

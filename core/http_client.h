@@ -1,10 +1,10 @@
-// Outbound HTTP behind an interface, so S3, Bedrock and OpenAI-compatible clients can be tested with
-// a fake transport (injected 429s, timeouts, torn streams) and run on libcurl in production.
+// Outbound HTTP behind an interface, so S3, Bedrock and OpenAI-compatible clients can be tested
+// with a fake transport (injected 429s, timeouts, torn streams) and run on libcurl in production.
 //
-// Errors: a transport-level failure is a non-OK Status (kUnavailable: could not connect / connection
-// reset; kDeadlineExceeded: a timeout fired; kCancelled: the body callback asked to stop;
-// kInvalidArgument: malformed URL). Any HTTP response, including 4xx/5xx, is an OK StatusOr whose
-// `status` field holds the code: interpreting it is the caller's job.
+// Errors: a transport-level failure is a non-OK Status (kUnavailable: could not connect /
+// connection reset; kDeadlineExceeded: a timeout fired; kCancelled: the body callback asked to
+// stop; kInvalidArgument: malformed URL). Any HTTP response, including 4xx/5xx, is an OK StatusOr
+// whose `status` field holds the code: interpreting it is the caller's job.
 #pragma once
 
 #include <chrono>

@@ -5,8 +5,9 @@
 //
 // The codes are absl's/gRPC's canonical codes. (Debian's absl is built with its own string_view,
 // which does not interoperate with std::string_view, so ragd keeps this small type of its own.) A
-// few HTTP-visible distinctions the canonical codes lack (payload too large, unsupported media type,
-// unprocessable entity) are carried as an ErrorKind so the API layer can pick the exact HTTP status.
+// few HTTP-visible distinctions the canonical codes lack (payload too large, unsupported media
+// type, unprocessable entity) are carried as an ErrorKind so the API layer can pick the exact HTTP
+// status.
 #pragma once
 
 #include <cstdlib>
@@ -99,8 +100,8 @@ Status UnprocessableError(std::string_view field, std::string_view message);
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(const T& value) : rep_(value) {}                        // NOLINT: implicit by design
-  StatusOr(T&& value) : rep_(std::move(value)) {}                  // NOLINT
+  StatusOr(const T& value) : rep_(value) {}                            // NOLINT: implicit by design
+  StatusOr(T&& value) : rep_(std::move(value)) {}                      // NOLINT
   StatusOr(Status status) : rep_(std::move(status)) { CheckNotOk(); }  // NOLINT
   template <typename U, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
                                                     !std::is_same_v<std::decay_t<U>, Status> &&
@@ -111,9 +112,18 @@ class [[nodiscard]] StatusOr {
   Status status() const& { return ok() ? Status() : std::get<0>(rep_); }
   Status status() && { return ok() ? Status() : std::move(std::get<0>(rep_)); }
 
-  const T& value() const& { CheckOk(); return std::get<1>(rep_); }
-  T& value() & { CheckOk(); return std::get<1>(rep_); }
-  T&& value() && { CheckOk(); return std::move(std::get<1>(rep_)); }
+  const T& value() const& {
+    CheckOk();
+    return std::get<1>(rep_);
+  }
+  T& value() & {
+    CheckOk();
+    return std::get<1>(rep_);
+  }
+  T&& value() && {
+    CheckOk();
+    return std::move(std::get<1>(rep_));
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -136,10 +146,10 @@ class [[nodiscard]] StatusOr {
 #define RAGD_STATUS_CONCAT_(a, b) RAGD_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define RAGD_RETURN_IF_ERROR(expr)                  \
-  do {                                              \
-    ::ragd::Status ragd_status_ = (expr);           \
-    if (!ragd_status_.ok()) return ragd_status_;    \
+#define RAGD_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::ragd::Status ragd_status_ = (expr);        \
+    if (!ragd_status_.ok()) return ragd_status_; \
   } while (0)
 
 // `lhs` = value of `rexpr` (a StatusOr<T>), or returns its status from the enclosing function.

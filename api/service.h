@@ -1,0 +1,55 @@
+// The application side of the HTTP server: routing, authentication, the error shape, metrics and
+// the access log, wrapped around the handlers registered in routes.cc.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "api/api_keys.h"
+#include "api/router.h"
+#include "api/server.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/sqlite.h"
+
+namespace ragd {
+
+// What handlers may use. Owned by the caller (app), outlives the service.
+struct ApiContext {
+  const Config* config = nullptr;
+  Database* db = nullptr;
+  ApiKeyStore* keys = nullptr;
+  MetricsRegistry* metrics = nullptr;
+  Clock* clock = nullptr;
+  // Readiness beyond "storage open" (e.g. not shutting down); null means always ready.
+  std::function<bool()> ready;
+  // Extra gauges sampled when /metrics is rendered (e.g. open connections).
+  std::function<void()> refresh_gauges;
+};
+
+class ApiService final : public RequestHandler {
+ public:
+  explicit ApiService(ApiContext context);
+
+  RouteTraits Inspect(Request& head) override;
+  Response Handle(Request& request) override;
+  Response Reject(const Request& head, int status, const std::string& message) override;
+
+  const Router& router() const { return router_; }
+
+ private:
+  Response Dispatch(Request& request);
+  void Record(const Request& request, int status, double seconds);
+
+  ApiContext ctx_;
+  Router router_;
+  CounterFamily& requests_;
+  HistogramFamily& latency_;
+  Gauge& in_flight_;
+};
+
+// Registers every route (the table in routes.cc).
+void RegisterRoutes(Router& router, ApiContext& ctx);
+
+}  // namespace ragd

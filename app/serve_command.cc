@@ -1,0 +1,117 @@
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "api/api_keys.h"
+#include "api/server.h"
+#include "api/service.h"
+#include "app/commands.h"
+#include "app/storage.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+namespace ragd {
+namespace {
+
+// Idle keep-alive clients each hold a descriptor; use all the process may have.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+int Cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+}  // namespace
+
+int RunServe(const Config& config, const ServeFlags& flags) {
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(config.log_level, &level);
+  SetLogLevel(level);
+  std::signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
+  Logger log;
+
+  auto db = OpenMainDatabase(config);
+  if (!db.ok()) {
+    log.Error("cannot open storage", {{"error", db.status().message()}});
+    std::fprintf(stderr, "ragd: %s\n", db.status().message().c_str());
+    return 1;
+  }
+  ApiKeyStore keys(**db, Clock::Real());
+  if (!config.auth_admin_key.empty()) {
+    Status s = keys.Ensure(config.auth_admin_key, "configured-admin", Role::kAdmin);
+    if (!s.ok()) {
+      std::fprintf(stderr, "ragd: auth.admin_key: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+
+  MetricsRegistry metrics;
+  Gauge& open_connections =
+      metrics.GaugeMetric("ragd_http_open_connections", "Open client connections");
+  std::atomic<bool> accepting{true};
+  Server* server_ptr = nullptr;
+
+  ApiContext ctx;
+  ctx.config = &config;
+  ctx.db = db->get();
+  ctx.keys = &keys;
+  ctx.metrics = &metrics;
+  ctx.clock = &Clock::Real();
+  ctx.ready = [&accepting] { return accepting.load(); };
+  ctx.refresh_gauges = [&] {
+    if (server_ptr) open_connections.Set(server_ptr->open_connections());
+  };
+  ApiService service(ctx);
+
+  ServerOptions options;
+  options.host = config.server_host;
+  options.port = config.server_port;
+  options.io_threads = config.server_io_threads > 0 ? config.server_io_threads : Cores();
+  options.worker_threads =
+      config.server_worker_threads > 0 ? config.server_worker_threads : 2 * Cores();
+  options.max_header_bytes = static_cast<size_t>(config.server_max_header_bytes);
+  options.read_timeout = std::chrono::milliseconds(config.server_read_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(config.server_idle_timeout_ms);
+  options.shutdown_grace = std::chrono::milliseconds(config.server_shutdown_grace_ms);
+  options.max_connections = config.server_max_connections;
+  Server server(options, service);
+  server_ptr = &server;
+  if (Status s = server.Listen(); !s.ok()) {
+    log.Error("cannot listen", {{"error", s.message()}});
+    std::fprintf(stderr, "ragd: %s\n", s.message().c_str());
+    return 1;
+  }
+  const std::string url = config.server_public_url.empty()
+                              ? "http://" + config.server_host + ":" + std::to_string(server.port())
+                              : config.server_public_url;
+  log.Info("listening", {{"url", url},
+                         {"data_dir", config.data_dir},
+                         {"io_threads", options.io_threads},
+                         {"worker_threads", options.worker_threads}});
+  if (flags.demo) {
+    auto demo_key = keys.Rotate("demo-admin", Role::kAdmin);
+    if (!demo_key.ok()) {
+      std::fprintf(stderr, "ragd: %s\n", demo_key.status().message().c_str());
+      return 1;
+    }
+    // Printed to stdout for the person at the terminal only; logs never contain it.
+    std::printf(
+        "\nragd is running at %s\nAdmin API key (demo, replaced on every --demo start): "
+        "%s\nTry: curl -H 'Authorization: Bearer %s' %s/v1/me\n\n",
+        url.c_str(), demo_key->key.c_str(), demo_key->key.c_str(), url.c_str());
+    std::fflush(stdout);
+  }
+  server.ShutdownOnSignals();
+  server.Run();
+  accepting = false;
+  log.Info("stopped");
+  return 0;
+}
+
+}  // namespace ragd

@@ -1,0 +1,74 @@
+// ragd's configuration: one typed struct filled from, in increasing order of precedence,
+//   built-in defaults < TOML file (ragd.toml) < environment (RAGD_*) < command-line flags.
+//
+// Every option has one dotted key ("server.port") from which the other spellings derive:
+//   TOML   [server] port = 8080
+//   env    RAGD_SERVER_PORT=8080
+//   flag   --server-port 8080
+// Unknown TOML keys and unknown RAGD_* variables are errors (a typo must not silently fall back to
+// a default). RAGD_CONFIG names the TOML file; without it ./ragd.toml is read when present.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ragd {
+
+struct Config {
+  // [server]
+  std::string server_host = "127.0.0.1";
+  int server_port = 8080;
+  int server_io_threads = 0;      // 0: one per core
+  int server_worker_threads = 0;  // 0: 2 per core (blocking handlers)
+  int64_t server_max_header_bytes = 16 * 1024;
+  int64_t server_max_body_bytes = 1024 * 1024;
+  int server_read_timeout_ms = 30'000;
+  int server_idle_timeout_ms = 75'000;
+  int server_shutdown_grace_ms = 20'000;
+  int server_max_connections = 20'000;
+  std::string server_public_url;  // empty: http://<host>:<port>
+  // [data]
+  std::string data_dir = "ragd-data";
+  // [log]
+  std::string log_level = "info";
+  // [auth]
+  std::string auth_admin_key;  // secret: ensures this key exists as an admin key (for deployments)
+};
+
+enum class OptionType { kString, kInt, kBool };
+
+struct OptionSpec {
+  std::string key;  // dotted, e.g. "server.port"
+  OptionType type;
+  std::string help;
+  bool secret = false;  // never printed (help shows "(secret)" instead of the value)
+  std::function<Status(Config&, const std::string&)> set;
+  std::function<std::string(const Config&)> get;
+};
+
+// All options, in the order `--help` lists them.
+const std::vector<OptionSpec>& ConfigOptions();
+
+std::string EnvNameFor(const std::string& key);   // "server.port" -> "RAGD_SERVER_PORT"
+std::string FlagNameFor(const std::string& key);  // "server.port" -> "server-port"
+
+struct ConfigSources {
+  std::optional<std::string> toml_path;      // file to read, if any
+  bool toml_required = false;                // true when named explicitly (missing = error)
+  std::map<std::string, std::string> env;    // the process environment (only RAGD_* matter)
+  std::map<std::string, std::string> flags;  // dotted key -> value, from the command line
+};
+
+// Builds the config; errors name the source and the key ("RAGD_SERVER_PORT: not an integer").
+StatusOr<Config> LoadConfig(const ConfigSources& sources);
+
+// Reads RAGD_* variables from the process environment.
+std::map<std::string, std::string> ProcessEnvironment();
+
+}  // namespace ragd
