@@ -1,11 +1,10 @@
-// Frame encoding/decoding and envelope interpretation. The incremental stream decoder is in
-// event_stream_decoder.cc.
+// Frame encoding and decoding. The incremental stream decoder is in event_stream_decoder.cc, the
+// envelope interpretation in event_stream_envelope.cc.
 #include "aws/event_stream.h"
 
 #include <zlib.h>
 
 #include <algorithm>
-#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -33,16 +32,23 @@ void AppendBigEndian(T value, std::string* out) {
 size_t ValueWireSize(const EventStreamHeaderValue& value) {
   switch (HeaderTypeOf(value)) {
     case EventStreamHeaderType::kBoolTrue:
-    case EventStreamHeaderType::kBoolFalse: return 1;
-    case EventStreamHeaderType::kByte: return 2;
-    case EventStreamHeaderType::kShort: return 3;
-    case EventStreamHeaderType::kInt32: return 5;
+    case EventStreamHeaderType::kBoolFalse:
+      return 1;
+    case EventStreamHeaderType::kByte:
+      return 2;
+    case EventStreamHeaderType::kShort:
+      return 3;
+    case EventStreamHeaderType::kInt32:
+      return 5;
     case EventStreamHeaderType::kInt64:
-    case EventStreamHeaderType::kTimestamp: return 9;
+    case EventStreamHeaderType::kTimestamp:
+      return 9;
     case EventStreamHeaderType::kByteArray:
       return 3 + std::get<EventStreamBytes>(value).bytes.size();
-    case EventStreamHeaderType::kString: return 3 + std::get<std::string>(value).size();
-    case EventStreamHeaderType::kUuid: return 17;
+    case EventStreamHeaderType::kString:
+      return 3 + std::get<std::string>(value).size();
+    case EventStreamHeaderType::kUuid:
+      return 17;
   }
   return 0;
 }
@@ -52,11 +58,20 @@ void AppendValue(const EventStreamHeaderValue& value, std::string* out) {
   out->push_back(static_cast<char>(type));
   switch (type) {
     case EventStreamHeaderType::kBoolTrue:
-    case EventStreamHeaderType::kBoolFalse: break;
-    case EventStreamHeaderType::kByte: AppendBigEndian(std::get<int8_t>(value), out); break;
-    case EventStreamHeaderType::kShort: AppendBigEndian(std::get<int16_t>(value), out); break;
-    case EventStreamHeaderType::kInt32: AppendBigEndian(std::get<int32_t>(value), out); break;
-    case EventStreamHeaderType::kInt64: AppendBigEndian(std::get<int64_t>(value), out); break;
+    case EventStreamHeaderType::kBoolFalse:
+      break;
+    case EventStreamHeaderType::kByte:
+      AppendBigEndian(std::get<int8_t>(value), out);
+      break;
+    case EventStreamHeaderType::kShort:
+      AppendBigEndian(std::get<int16_t>(value), out);
+      break;
+    case EventStreamHeaderType::kInt32:
+      AppendBigEndian(std::get<int32_t>(value), out);
+      break;
+    case EventStreamHeaderType::kInt64:
+      AppendBigEndian(std::get<int64_t>(value), out);
+      break;
     case EventStreamHeaderType::kTimestamp:
       AppendBigEndian(std::get<EventStreamTimestamp>(value).millis_since_epoch, out);
       break;
@@ -96,13 +111,25 @@ Status ParseHeaders(std::string_view section, std::vector<EventStreamHeader>* ou
     const char* p = section.data() + pos;
     size_t value_bytes = 0;
     switch (static_cast<EventStreamHeaderType>(type)) {
-      case EventStreamHeaderType::kBoolTrue: header.value = true; break;
-      case EventStreamHeaderType::kBoolFalse: header.value = false; break;
-      case EventStreamHeaderType::kByte: value_bytes = 1; break;
-      case EventStreamHeaderType::kShort: value_bytes = 2; break;
-      case EventStreamHeaderType::kInt32: value_bytes = 4; break;
+      case EventStreamHeaderType::kBoolTrue:
+        header.value = true;
+        break;
+      case EventStreamHeaderType::kBoolFalse:
+        header.value = false;
+        break;
+      case EventStreamHeaderType::kByte:
+        value_bytes = 1;
+        break;
+      case EventStreamHeaderType::kShort:
+        value_bytes = 2;
+        break;
+      case EventStreamHeaderType::kInt32:
+        value_bytes = 4;
+        break;
       case EventStreamHeaderType::kInt64:
-      case EventStreamHeaderType::kTimestamp: value_bytes = 8; break;
+      case EventStreamHeaderType::kTimestamp:
+        value_bytes = 8;
+        break;
       case EventStreamHeaderType::kByteArray:
       case EventStreamHeaderType::kString:
         if (remaining() < 2) return CorruptHeader(index, "value length overruns headers section");
@@ -113,29 +140,43 @@ Status ParseHeaders(std::string_view section, std::vector<EventStreamHeader>* ou
         pos += 2;
         p += 2;
         break;
-      case EventStreamHeaderType::kUuid: value_bytes = 16; break;
-      default: return CorruptHeader(index, "unknown value type " + std::to_string(type));
+      case EventStreamHeaderType::kUuid:
+        value_bytes = 16;
+        break;
+      default:
+        return CorruptHeader(index, "unknown value type " + std::to_string(type));
     }
     if (remaining() < value_bytes) return CorruptHeader(index, "value overruns headers section");
     switch (static_cast<EventStreamHeaderType>(type)) {
-      case EventStreamHeaderType::kByte: header.value = LoadBigEndian<int8_t>(p); break;
-      case EventStreamHeaderType::kShort: header.value = LoadBigEndian<int16_t>(p); break;
-      case EventStreamHeaderType::kInt32: header.value = LoadBigEndian<int32_t>(p); break;
-      case EventStreamHeaderType::kInt64: header.value = LoadBigEndian<int64_t>(p); break;
+      case EventStreamHeaderType::kByte:
+        header.value = LoadBigEndian<int8_t>(p);
+        break;
+      case EventStreamHeaderType::kShort:
+        header.value = LoadBigEndian<int16_t>(p);
+        break;
+      case EventStreamHeaderType::kInt32:
+        header.value = LoadBigEndian<int32_t>(p);
+        break;
+      case EventStreamHeaderType::kInt64:
+        header.value = LoadBigEndian<int64_t>(p);
+        break;
       case EventStreamHeaderType::kTimestamp:
         header.value = EventStreamTimestamp{LoadBigEndian<int64_t>(p)};
         break;
       case EventStreamHeaderType::kByteArray:
         header.value = EventStreamBytes{std::string(p, value_bytes)};
         break;
-      case EventStreamHeaderType::kString: header.value = std::string(p, value_bytes); break;
+      case EventStreamHeaderType::kString:
+        header.value = std::string(p, value_bytes);
+        break;
       case EventStreamHeaderType::kUuid: {
         EventStreamUuid uuid;
         std::copy(p, p + 16, uuid.begin());
         header.value = uuid;
         break;
       }
-      default: break;  // booleans: done above
+      default:
+        break;  // booleans: done above
     }
     pos += value_bytes;
     out->push_back(std::move(header));
@@ -166,16 +207,26 @@ EventStreamHeaderType HeaderTypeOf(const EventStreamHeaderValue& value) {
 
 std::string_view EventStreamHeaderTypeName(EventStreamHeaderType type) {
   switch (type) {
-    case EventStreamHeaderType::kBoolTrue: return "bool_true";
-    case EventStreamHeaderType::kBoolFalse: return "bool_false";
-    case EventStreamHeaderType::kByte: return "byte";
-    case EventStreamHeaderType::kShort: return "short";
-    case EventStreamHeaderType::kInt32: return "int32";
-    case EventStreamHeaderType::kInt64: return "int64";
-    case EventStreamHeaderType::kByteArray: return "byte_array";
-    case EventStreamHeaderType::kString: return "string";
-    case EventStreamHeaderType::kTimestamp: return "timestamp";
-    case EventStreamHeaderType::kUuid: return "uuid";
+    case EventStreamHeaderType::kBoolTrue:
+      return "bool_true";
+    case EventStreamHeaderType::kBoolFalse:
+      return "bool_false";
+    case EventStreamHeaderType::kByte:
+      return "byte";
+    case EventStreamHeaderType::kShort:
+      return "short";
+    case EventStreamHeaderType::kInt32:
+      return "int32";
+    case EventStreamHeaderType::kInt64:
+      return "int64";
+    case EventStreamHeaderType::kByteArray:
+      return "byte_array";
+    case EventStreamHeaderType::kString:
+      return "string";
+    case EventStreamHeaderType::kTimestamp:
+      return "timestamp";
+    case EventStreamHeaderType::kUuid:
+      return "uuid";
   }
   return "unknown";
 }
@@ -268,8 +319,8 @@ StatusOr<uint32_t> CheckEventStreamPrelude(std::string_view prelude,
                                   std::to_string(limits.max_message_bytes));
   }
   if (headers_length > limits.max_headers_bytes) {
-    return ResourceExhaustedError("event stream: headers_length " +
-                                  std::to_string(headers_length) + " exceeds the limit of " +
+    return ResourceExhaustedError("event stream: headers_length " + std::to_string(headers_length) +
+                                  " exceeds the limit of " +
                                   std::to_string(limits.max_headers_bytes));
   }
   if (headers_length > total - kEventStreamMinMessageBytes) {
@@ -303,41 +354,6 @@ StatusOr<EventStreamMessage> DecodeEventStreamFrame(std::string_view frame,
   const size_t payload_offset = kEventStreamPreludeBytes + headers_length;
   message.payload.assign(frame.substr(payload_offset, total - kCrcBytes - payload_offset));
   return message;
-}
-
-StatusOr<EventStreamEnvelope> InterpretEventStreamMessage(const EventStreamMessage& message) {
-  // Returns the string header `name`, or an error naming it.
-  auto required = [&](std::string_view name) -> StatusOr<std::string> {
-    const EventStreamHeader* h = message.FindHeader(name);
-    if (h == nullptr) {
-      return InvalidArgumentError("event stream: message has no " + std::string(name) +
-                                  " header");
-    }
-    const std::string* s = std::get_if<std::string>(&h->value);
-    if (s == nullptr) {
-      return InvalidArgumentError("event stream: header " + std::string(name) + " is a " +
-                                  std::string(EventStreamHeaderTypeName(HeaderTypeOf(h->value))) +
-                                  ", not a string");
-    }
-    return *s;
-  };
-  EventStreamEnvelope envelope;
-  RAGD_ASSIGN_OR_RETURN(const std::string message_type, required(":message-type"));
-  if (message_type == "event") {
-    envelope.message_type = EventStreamMessageType::kEvent;
-    RAGD_ASSIGN_OR_RETURN(envelope.event_type, required(":event-type"));
-  } else if (message_type == "exception") {
-    envelope.message_type = EventStreamMessageType::kException;
-    RAGD_ASSIGN_OR_RETURN(envelope.exception_type, required(":exception-type"));
-  } else if (message_type == "error") {
-    envelope.message_type = EventStreamMessageType::kError;
-    RAGD_ASSIGN_OR_RETURN(envelope.error_code, required(":error-code"));
-    if (const std::string* m = message.FindString(":error-message")) envelope.error_message = *m;
-  } else {
-    return InvalidArgumentError("event stream: unknown :message-type '" + message_type + "'");
-  }
-  if (const std::string* ct = message.FindString(":content-type")) envelope.content_type = *ct;
-  return envelope;
 }
 
 }  // namespace ragd

@@ -31,7 +31,8 @@
 namespace ragd {
 
 // Wire type ids. Booleans carry no value bytes; byte/short/int32/int64/timestamp are big-endian
-// two's complement of 1/2/4/8/8 bytes; byte_array and string are u16 length + bytes; uuid is 16 bytes.
+// two's complement of 1/2/4/8/8 bytes; byte_array and string are a u16 length, then the bytes;
+// uuid is 16 bytes.
 enum class EventStreamHeaderType : uint8_t {
   kBoolTrue = 0,
   kBoolFalse = 1,
@@ -95,13 +96,15 @@ struct EventStreamMessage {
 
 // Size limits, checked against the declared lengths in a prelude before anything is allocated for
 // the frame. The defaults are those of the AWS SDKs (aws-c-event-stream, aws-sdk-go): 16 MiB per
-// frame and the spec's 128 KiB of encoded headers.
+// frame and the spec's 128 KiB of encoded headers. (The spec says clients should not enforce its
+// limits, and allows 24 MiB payloads; ragd bounds them anyway because a length read from the
+// network must never size an allocation unchecked. Raise the limit if a service needs more.)
 struct EventStreamLimits {
   uint32_t max_message_bytes = 16 * 1024 * 1024;  // total_length, prelude and CRCs included
   uint32_t max_headers_bytes = 128 * 1024;        // headers_length
 };
 
-inline constexpr size_t kEventStreamPreludeBytes = 12;  // total_length, headers_length, crc
+inline constexpr size_t kEventStreamPreludeBytes = 12;     // total_length, headers_length, crc
 inline constexpr size_t kEventStreamMinMessageBytes = 16;  // prelude + message crc
 
 // CRC32 (IEEE 802.3 polynomial, as zlib), continuing from `crc` (0 to start).
@@ -133,7 +136,8 @@ StatusOr<EventStreamMessage> DecodeEventStreamFrame(std::string_view frame,
 // Memory: bytes of at most one incomplete frame are buffered (never more than its declared
 // total_length, itself <= limits.max_message_bytes), and the buffer grows with the bytes actually
 // received, not with the declared length. Complete frames found whole inside one Feed() chunk are
-// decoded from the chunk without copying. Decoded messages wait in a queue until taken by Next().
+// decoded from the chunk without copying. Decoded messages wait in a queue until taken by Next();
+// each takes memory proportional to its frame (an EventStreamHeader per >= 3 wire bytes).
 //
 // After the first error the decoder is failed for good: every later Feed() and Finish() returns
 // that error (the spec requires terminating the stream on a checksum failure). Messages decoded
@@ -162,10 +166,10 @@ class EventStreamDecoder {
   Status Emit(std::string_view frame);
 
   EventStreamLimits limits_;
-  std::string partial_;          // the incomplete frame's bytes so far, prelude included
-  uint32_t frame_length_ = 0;    // its validated total_length; 0 while its prelude is incomplete
+  std::string partial_;        // the incomplete frame's bytes so far, prelude included
+  uint32_t frame_length_ = 0;  // its validated total_length; 0 while its prelude is incomplete
   std::deque<EventStreamMessage> ready_;
-  Status status_;                // sticky
+  Status status_;  // sticky
 };
 
 // How AWS services label a message (smithy "Amazon Event Semantics").

@@ -9,14 +9,16 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "core/curl_handle.h"
 
 namespace ragd {
 namespace {
 
+// A unique_ptr owns the FILE; gsl::owner annotations would add nothing.
 struct StdioFileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
+  void operator()(std::FILE* file) const { std::fclose(file); }  // NOLINT(*-owning-memory)
 };
 using UploadFilePtr = std::unique_ptr<std::FILE, StdioFileCloser>;
 
@@ -58,7 +60,8 @@ bool HasLineBreakOrNul(std::string_view s) {
 struct ParsedUrl {
   std::string origin;    // "http://host:port", the connection pool key
   std::string redacted;  // origin + path
-  std::string query;     // kept only to scrub it from libcurl's error text
+  // Query parameter values and the password, kept only to scrub them from libcurl's error text.
+  std::vector<std::string> secrets;
 };
 
 std::string UrlPart(CURLU* url, CURLUPart part, unsigned int flags = 0) {
@@ -86,7 +89,15 @@ StatusOr<ParsedUrl> ParseUrl(const std::string& method, const std::string& url) 
   ParsedUrl parsed;
   parsed.origin = scheme + "://" + host + ":" + port;
   parsed.redacted = parsed.origin + UrlPart(handle.get(), CURLUPART_PATH);
-  parsed.query = UrlPart(handle.get(), CURLUPART_QUERY);
+  const std::string raw_query = UrlPart(handle.get(), CURLUPART_QUERY);
+  std::string_view query = raw_query;
+  while (!query.empty()) {
+    std::string_view param = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), param.size() + 1));
+    if (size_t eq = param.find('='); eq != std::string_view::npos) param.remove_prefix(eq + 1);
+    parsed.secrets.emplace_back(param);
+  }
+  parsed.secrets.push_back(UrlPart(handle.get(), CURLUPART_PASSWORD));
   return parsed;
 }
 
@@ -104,6 +115,23 @@ struct Transfer {
   curl_off_t upload_offset = 0;
   bool upload_read_failed = false;
 };
+
+// True if libcurl's error text could leak a secret of the request (query, password, header
+// values). Short values are compared too: a false alarm only costs detail in the message.
+bool MayLeakSecret(std::string_view text, const HttpRequest& request, const ParsedUrl& url) {
+  auto contains = [text](std::string_view secret) {
+    secret = TrimWhitespace(secret);
+    return secret.size() >= 3 && text.find(secret) != std::string_view::npos;
+  };
+  if (text.find('?') != std::string_view::npos) return true;
+  for (const std::string& secret : url.secrets) {
+    if (contains(secret)) return true;
+  }
+  for (const auto& header : request.headers) {
+    if (contains(header.second)) return true;
+  }
+  return false;
+}
 
 size_t OnResponseBody(char* data, size_t size, size_t nmemb, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
@@ -183,7 +211,7 @@ StatusOr<CurlSlistPtr> BuildHeaderList(const HttpRequest& request, bool has_body
   auto append = [&list](const std::string& line) {
     curl_slist* head = curl_slist_append(list.get(), line.c_str());
     if (head == nullptr) return false;
-    list.release();  // curl_slist_append returned the same head (or a new one if it was empty)
+    (void)list.release();  // curl_slist_append returned the same head, or a new one if empty
     list.reset(head);
     return true;
   };
@@ -210,6 +238,53 @@ StatusOr<CurlSlistPtr> BuildHeaderList(const HttpRequest& request, bool has_body
   return list;
 }
 
+// PUT uploads with CURLOPT_UPLOAD; any other method carrying a body (and POST always) goes through
+// CURLOPT_POST, renamed with CURLOPT_CUSTOMREQUEST. HEAD never sends a body.
+bool SendsBodyViaPost(const HttpRequest& request) {
+  if (request.method == "HEAD" || request.method == "PUT") return false;
+  return request.method == "POST" || request.body_file.has_value() || !request.body.empty();
+}
+
+void SetMethodAndBody(CURL* h, const HttpRequest& request, curl_off_t body_size,
+                      Transfer* transfer) {
+  const bool via_post = SendsBodyViaPost(request);
+  if (request.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "PUT") {
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, body_size);
+  } else if (via_post) {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
+  }
+  const std::string& m = request.method;
+  if (m != "GET" && m != "HEAD" && m != "PUT" && m != "POST") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m.c_str());
+  }
+  if (request.method == "PUT" || via_post) {
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRequestBody);
+    curl_easy_setopt(h, CURLOPT_READDATA, transfer);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnRequestSeek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, transfer);
+  }
+}
+
+void SetTimeouts(CURL* h, const HttpRequest& request) {
+  if (request.connect_timeout.count() > 0) {
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout.count()));
+  }
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(request.timeout.count(), 0)));
+  if (request.idle_timeout.count() > 0) {
+    // Aborts when under 1 byte/s for LOW_SPEED_TIME seconds; round up so it is never shorter.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                     static_cast<long>((request.idle_timeout.count() + 999) / 1000));
+  }
+}
+
+// Precondition for destruction: no Send/SendStreaming call is in flight.
 class CurlTransport final : public HttpTransport {
  public:
   explicit CurlTransport(const CurlTransportOptions& options)
@@ -246,11 +321,14 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   UploadFilePtr file;
   curl_off_t body_size = static_cast<curl_off_t>(request.body.size());
   if (request.body_file) {
-    file.reset(std::fopen(request.body_file->c_str(), "rb"));
+    file.reset(std::fopen(request.body_file->c_str(), "rb"));  // NOLINT(*-owning-memory)
     if (!file) {
       const int error_number = errno;
       std::string why = std::strerror(error_number);
-      Status error = error_number == ENOENT ? NotFoundError(why) : PermissionDeniedError(why);
+      Status error = error_number == ENOENT ? NotFoundError(why)
+                     : (error_number == EACCES || error_number == EPERM)
+                         ? PermissionDeniedError(why)
+                         : InternalError(why);
       return error.WithContext("HTTP " + request.method + ": cannot open body file " +
                                *request.body_file);
     }
@@ -263,11 +341,7 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
     body_size = static_cast<curl_off_t>(info.st_size);
   }
 
-  const bool is_head = request.method == "HEAD";
-  const bool is_put = request.method == "PUT";
-  const bool has_body = request.body_file.has_value() || !request.body.empty();
-  const bool body_via_post = !is_head && !is_put && (has_body || request.method == "POST");
-  RAGD_ASSIGN_OR_RETURN(CurlSlistPtr headers, BuildHeaderList(request, body_via_post));
+  RAGD_ASSIGN_OR_RETURN(CurlSlistPtr headers, BuildHeaderList(request, SendsBodyViaPost(request)));
 
   CurlEasyPtr handle = pool_.Acquire(url.origin);
   if (!handle) return ResourceExhaustedError("HTTP: cannot allocate a curl handle");
@@ -287,39 +361,8 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
 
-  if (request.connect_timeout.count() > 0) {
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(request.connect_timeout.count()));
-  }
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(std::max<int64_t>(request.timeout.count(), 0)));
-  if (request.idle_timeout.count() > 0) {
-    // libcurl measures stalls in whole seconds: round up so the limit is never shorter.
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                     static_cast<long>((request.idle_timeout.count() + 999) / 1000));
-  }
-
-  if (is_head) {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (is_put) {
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, body_size);
-  } else if (body_via_post) {
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
-    if (request.method != "POST") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    }
-  } else if (request.method != "GET") {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-  if (is_put || body_via_post) {
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRequestBody);
-    curl_easy_setopt(h, CURLOPT_READDATA, &transfer);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnRequestSeek);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, &transfer);
-  }
+  SetTimeouts(h, request);
+  SetMethodAndBody(h, request, body_size, &transfer);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnResponseHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnResponseBody);
@@ -346,13 +389,9 @@ Status CurlTransport::MapError(CURLcode code, const HttpRequest& request, const 
   // only used when it cannot leak the query string or a request header value.
   std::string detail = curl_easy_strerror(code);
   std::string_view extra(error_buffer);
-  bool safe = !extra.empty() && (url.query.empty() || extra.find(url.query) == std::string::npos);
-  for (const auto& header : request.headers) {
-    if (!safe) break;
-    std::string_view value = TrimWhitespace(header.second);
-    if (value.size() >= 4 && extra.find(value) != std::string_view::npos) safe = false;
+  if (!extra.empty() && extra != detail && !MayLeakSecret(extra, request, url)) {
+    detail += " (" + std::string(extra) + ")";
   }
-  if (safe && extra != detail) detail += " (" + std::string(extra) + ")";
   std::string message = request.method + " " + url.redacted + ": " + detail;
 
   switch (code) {
@@ -369,46 +408,26 @@ Status CurlTransport::MapError(CURLcode code, const HttpRequest& request, const 
       }
       return InternalError(message);
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
       return InvalidArgumentError(message);
     case CURLE_READ_ERROR:
     case CURLE_ABORTED_BY_CALLBACK:
       if (transfer.upload_read_failed) {
-        return DataLossError(message + " (reading body file failed)");
+        return InternalError(message + " (reading the body file failed)");
       }
       return InternalError(message);
     case CURLE_OUT_OF_MEMORY:
       return ResourceExhaustedError(message);
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_HTTP3:
-    case CURLE_QUIC_CONNECT_ERROR:
-    case CURLE_PROXY:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SEND_FAIL_REWIND:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_CLIENTCERT:
-      return UnavailableError(message);
-    default:
+    case CURLE_FAILED_INIT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_SETOPT_OPTION_SYNTAX:
       return InternalError(message);
+    default:
+      // Everything else is the network or the peer failing: refused, reset, torn or garbled
+      // responses (an HTTP/0.9 reply is CURLE_UNSUPPORTED_PROTOCOL; the scheme was checked up
+      // front), DNS, TLS handshakes and certificates.
+      return UnavailableError(message);
   }
 }
 

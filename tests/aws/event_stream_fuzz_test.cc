@@ -57,10 +57,10 @@ std::vector<std::string> Seeds() {
 
 std::string Mutate(std::string s, std::mt19937& rng) {
   auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n)(rng); };
-  const uint32_t interesting[] = {0,  1,          15,         16,         17,         0x7fff,
-                                  0x8000, 0xffff, 0x1ffff,    0x20000,    0x20001,    0xffffff,
-                                  0x1000000, 0x1000001, 0x7fffffff, 0x80000000, 0xfffffff0,
-                                  0xffffffff};
+  const uint32_t interesting[] = {0,          1,          15,        16,        17,
+                                  0x7fff,     0x8000,     0xffff,    0x1ffff,   0x20000,
+                                  0x20001,    0xffffff,   0x1000000, 0x1000001, 0x7fffffff,
+                                  0x80000000, 0xfffffff0, 0xffffffff};
   const size_t rounds = 1 + pick(3);
   bool fix = pick(1) == 1;
   for (size_t r = 0; r < rounds; ++r) {

@@ -1,8 +1,8 @@
 // Round trips between ragd's event-stream codec and the AWS SDK's (@smithy/eventstream-codec, run
 // by node through tests/js/eventstream_reference.js), in both directions, byte for byte.
-// Requires node on PATH and `npm ci --prefix tests/js`; missing either is a test failure, not a skip.
+// Requires node on PATH and `npm ci --prefix tests/js`; missing either is a test failure, not a
+// skip.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -129,29 +130,50 @@ EventStreamMessage RandomMessage(std::mt19937& rng) {
     for (char& c : s) c = static_cast<char>(uniform(0, 255));
     return s;
   };
-  const char* pieces[] = {"a", "Z", "0", " ", ":", "-", "\xc3\xa9", "\xe2\x82\xac",
-                          "\xf0\x9f\x98\x80", "\xe4\xb8\xad", "\"", "\\", "\n"};
+  const std::string ascii = "aZ0 :-\"\\\n";  // names use the first six
+  const char* multibyte[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe4\xb8\xad"};
   EventStreamMessage m;
   const int count = static_cast<int>(uniform(0, 12));
   for (int i = 0; i < count; ++i) {
     EventStreamHeader h;
     h.name = "h" + std::to_string(i) + "-";
-    for (int k = uniform(0, 20); k > 0; --k) h.name += pieces[uniform(0, 5)];
+    for (int k = uniform(0, 20); k > 0; --k) h.name += ascii[uniform(0, 5)];
     switch (uniform(0, 9)) {
-      case 0: h.value = true; break;
-      case 1: h.value = false; break;
-      case 2: h.value = static_cast<int8_t>(uniform(-128, 127)); break;
-      case 3: h.value = static_cast<int16_t>(uniform(-32768, 32767)); break;
-      case 4: h.value = static_cast<int32_t>(uniform(INT32_MIN, INT32_MAX)); break;
-      case 5: h.value = static_cast<int64_t>(uniform(INT64_MIN, INT64_MAX)); break;
-      case 6: h.value = EventStreamBytes{bytes(uniform(0, 64))}; break;
+      case 0:
+        h.value = true;
+        break;
+      case 1:
+        h.value = false;
+        break;
+      case 2:
+        h.value = static_cast<int8_t>(uniform(-128, 127));
+        break;
+      case 3:
+        h.value = static_cast<int16_t>(uniform(-32768, 32767));
+        break;
+      case 4:
+        h.value = static_cast<int32_t>(uniform(INT32_MIN, INT32_MAX));
+        break;
+      case 5:
+        h.value = static_cast<int64_t>(uniform(INT64_MIN, INT64_MAX));
+        break;
+      case 6:
+        h.value = EventStreamBytes{bytes(uniform(0, 64))};
+        break;
       case 7: {
         std::string s;
-        for (int k = uniform(0, 30); k > 0; --k) s += pieces[uniform(0, std::size(pieces) - 1)];
+        for (int k = uniform(0, 30); k > 0; --k) {
+          if (uniform(0, 1) == 0) {
+            s += ascii[uniform(0, ascii.size() - 1)];
+          } else {
+            s += multibyte[uniform(0, std::size(multibyte) - 1)];
+          }
+        }
         h.value = s;
         break;
       }
-      case 8: h.value = EventStreamTimestamp{uniform(-8'640'000'000'000'000, 8'640'000'000'000'000)};
+      case 8:
+        h.value = EventStreamTimestamp{uniform(-8'640'000'000'000'000, 8'640'000'000'000'000)};
         break;
       default: {
         EventStreamUuid u;
@@ -210,8 +232,8 @@ TEST_F(EventStreamSdkTest, RagdFramesDecodeIdenticallyInTheSdk) {
   ASSERT_TRUE(decoded.is_array());
   ASSERT_EQ(decoded.size(), messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
-    EXPECT_EQ(decoded[i], ToJson(messages[i])) << "message " << i << ": "
-                                               << es_test::DebugString(messages[i]);
+    EXPECT_EQ(decoded[i], ToJson(messages[i]))
+        << "message " << i << ": " << es_test::DebugString(messages[i]);
   }
 }
 

@@ -3,10 +3,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@ namespace {
 
 using es_test::AllocationTracker;
 using es_test::GoTestdataDir;
+using es_test::Prelude;
 using es_test::ReadFileOrFail;
 using ::testing::HasSubstr;
 
@@ -25,26 +26,6 @@ uint32_t U32At(std::string_view s, size_t offset) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[offset + i]);
   return v;
-}
-
-std::string U32Bytes(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
-}
-
-// A frame with valid checksums around arbitrary header bytes (to reach the header parser).
-std::string RawFrame(std::string_view headers, std::string_view payload) {
-  std::string f = U32Bytes(static_cast<uint32_t>(16 + headers.size() + payload.size())) +
-                  U32Bytes(static_cast<uint32_t>(headers.size()));
-  f += U32Bytes(EventStreamCrc32(f));
-  f.append(headers).append(payload);
-  return f + U32Bytes(EventStreamCrc32(f));
-}
-
-// A prelude with a valid checksum declaring arbitrary lengths.
-std::string Prelude(uint32_t total, uint32_t headers_length) {
-  std::string p = U32Bytes(total) + U32Bytes(headers_length);
-  return p + U32Bytes(EventStreamCrc32(p));
 }
 
 std::string Lower(std::string s) {
@@ -65,14 +46,30 @@ EventStreamMessage MessageFromGoJson(const nlohmann::json& j) {
     const nlohmann::json& v = h.at("value");
     switch (h.at("type").get<int>()) {
       case 0:
-      case 1: header.value = v.get<bool>(); break;
-      case 2: header.value = v.get<int8_t>(); break;
-      case 3: header.value = v.get<int16_t>(); break;
-      case 4: header.value = v.get<int32_t>(); break;
-      case 5: header.value = v.get<int64_t>(); break;
-      case 6: header.value = EventStreamBytes{b64(v)}; break;
-      case 7: header.value = b64(v); break;
-      case 8: header.value = EventStreamTimestamp{v.get<int64_t>()}; break;
+      case 1:
+        header.value = v.get<bool>();
+        break;
+      case 2:
+        header.value = v.get<int8_t>();
+        break;
+      case 3:
+        header.value = v.get<int16_t>();
+        break;
+      case 4:
+        header.value = v.get<int32_t>();
+        break;
+      case 5:
+        header.value = v.get<int64_t>();
+        break;
+      case 6:
+        header.value = EventStreamBytes{b64(v)};
+        break;
+      case 7:
+        header.value = b64(v);
+        break;
+      case 8:
+        header.value = EventStreamTimestamp{v.get<int64_t>()};
+        break;
       case 9: {
         const std::string raw = b64(v);
         EventStreamUuid uuid{};
@@ -81,7 +78,8 @@ EventStreamMessage MessageFromGoJson(const nlohmann::json& j) {
         header.value = uuid;
         break;
       }
-      default: ADD_FAILURE() << "bad type in JSON";
+      default:
+        ADD_FAILURE() << "bad type in JSON";
     }
     EXPECT_EQ(static_cast<int>(HeaderTypeOf(header.value)), h.at("type").get<int>());
     m.headers.push_back(std::move(header));
@@ -115,17 +113,16 @@ TEST(EventStreamVectorsTest, AllNineFramesPresent) {
   EXPECT_THAT(Names("positive"),
               ::testing::ElementsAre("all_headers", "empty_message", "int32_header",
                                      "payload_no_headers", "payload_one_str_header"));
-  EXPECT_THAT(Names("negative"),
-              ::testing::ElementsAre("corrupted_header_len", "corrupted_headers",
-                                     "corrupted_length", "corrupted_payload"));
+  EXPECT_THAT(Names("negative"), ::testing::ElementsAre("corrupted_header_len", "corrupted_headers",
+                                                        "corrupted_length", "corrupted_payload"));
 }
 
 TEST(EventStreamVectorsTest, PositiveFramesDecodeToTheirJson) {
   for (const std::string& name : Names("positive")) {
     SCOPED_TRACE(name);
     const std::string frame = Frame("positive", name);
-    const auto j = nlohmann::json::parse(ReadFileOrFail(GoTestdataDir() + "/decoded/positive/" +
-                                                        name));
+    const auto j =
+        nlohmann::json::parse(ReadFileOrFail(GoTestdataDir() + "/decoded/positive/" + name));
     ASSERT_GE(frame.size(), 16u);
     EXPECT_EQ(U32At(frame, 0), j.at("total_length").get<uint32_t>());
     EXPECT_EQ(U32At(frame, 4), j.at("headers_length").get<uint32_t>());
@@ -311,106 +308,6 @@ TEST(EventStreamLimitsTest, LengthsAreCheckedAgainstEachOtherAndTheLimits) {
   EXPECT_EQ(DecodeEventStreamFrame(all + "x").status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(DecodeEventStreamFrame(all.substr(0, 100)).status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(DecodeEventStreamFrame("short").status().code(), StatusCode::kDataLoss);
-}
-
-TEST(EventStreamHeadersTest, MalformedHeadersWithValidChecksumsAreRejected) {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {std::string("\x00\x07", 2), "empty header name"},
-      {std::string("\x05" "ab", 3), "name overruns"},
-      {std::string("\x01" "a", 2), "name overruns"},  // no room for the type byte
-      {std::string("\x01" "a\x0a", 3), "unknown value type 10"},
-      {std::string("\x01" "a\xff", 3), "unknown value type 255"},
-      {std::string("\x01" "a\x04\x00\x00\x01", 6), "value overruns"},
-      {std::string("\x01" "a\x07\x00", 4), "value length overruns"},
-      {std::string("\x01" "a\x07\x00\x05" "abc", 8), "value overruns"},
-      {std::string("\x01" "a\x06\x80\x00", 5), "longer than 32767"},
-      {std::string("\x01" "a\x09" "0123456789abcde", 18), "value overruns"},
-      {std::string("\x01" "a\x00\x01" "a\x01", 6), "duplicate header 'a'"},
-  };
-  for (const auto& [headers, error] : cases) {
-    const std::string frame = RawFrame(headers, "payload");
-    StatusOr<EventStreamMessage> m = DecodeEventStreamFrame(frame);
-    ASSERT_FALSE(m.ok()) << error;
-    EXPECT_EQ(m.status().code(), StatusCode::kDataLoss);
-    EXPECT_THAT(m.status().message(), HasSubstr(error));
-  }
-  // Control: the same builder with well-formed headers decodes.
-  StatusOr<EventStreamMessage> ok = DecodeEventStreamFrame(
-      RawFrame(std::string("\x01" "a\x07\x00\x00\x01" "b\x02\xff", 9), "p"));
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  EXPECT_EQ(ok->headers.size(), 2u);
-  EXPECT_EQ(*ok->FindString("a"), "");
-  EXPECT_EQ(std::get<int8_t>(ok->FindHeader("b")->value), -1);
-}
-
-TEST(EventStreamEncoderTest, AllTypesRoundTrip) {
-  const EventStreamMessage m = es_test::AllTypesMessage();
-  StatusOr<std::string> frame = EncodeEventStreamMessage(m);
-  ASSERT_TRUE(frame.ok()) << frame.status().ToString();
-  StatusOr<EventStreamMessage> back = DecodeEventStreamFrame(*frame);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
-  EXPECT_EQ(*back, m);
-}
-
-TEST(EventStreamEncoderTest, RejectsWhatTheWireCannotCarry) {
-  auto encode = [](std::vector<EventStreamHeader> headers, std::string payload = "",
-                   EventStreamLimits limits = {}) {
-    return EncodeEventStreamMessage({std::move(headers), std::move(payload)}, limits).status();
-  };
-  EXPECT_EQ(encode({{"", true}}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(encode({{std::string(256, 'n'), true}}).code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(encode({{std::string(255, 'n'), true}}).ok());
-  EXPECT_EQ(encode({{"s", std::string(32768, 's')}}).code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(encode({{"s", std::string(32767, 's')}}).ok());
-  EXPECT_EQ(encode({{"b", EventStreamBytes{std::string(32768, 'b')}}}).code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(encode({{"d", true}, {"e", 1}, {"d", false}}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(encode({}, std::string(100, 'p'), {.max_message_bytes = 115}).code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_TRUE(encode({}, std::string(100, 'p'), {.max_message_bytes = 116}).ok());
-  EXPECT_EQ(encode({{"s", std::string(20, 's')}}, "", {.max_headers_bytes = 24}).code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_TRUE(encode({{"s", std::string(20, 's')}}, "", {.max_headers_bytes = 25}).ok());
-}
-
-TEST(EventStreamEnvelopeTest, BedrockLikeMessages) {
-  const auto messages = es_test::BedrockLikeMessages();
-  std::vector<StatusOr<EventStreamEnvelope>> envelopes;
-  for (const auto& m : messages) envelopes.push_back(InterpretEventStreamMessage(m));
-  for (const auto& e : envelopes) ASSERT_TRUE(e.ok()) << e.status().ToString();
-  EXPECT_EQ(envelopes[0]->message_type, EventStreamMessageType::kEvent);
-  EXPECT_EQ(envelopes[0]->event_type, "messageStart");
-  EXPECT_EQ(envelopes[0]->content_type, "application/json");
-  EXPECT_EQ(envelopes[1]->event_type, "contentBlockDelta");
-  EXPECT_EQ(envelopes[3]->message_type, EventStreamMessageType::kException);
-  EXPECT_EQ(envelopes[3]->exception_type, "throttlingException");
-  EXPECT_EQ(envelopes[4]->message_type, EventStreamMessageType::kError);
-  EXPECT_EQ(envelopes[4]->error_code, "InternalFailure");
-  EXPECT_EQ(envelopes[4]->error_message, "An internal error occurred.");
-  EXPECT_EQ(envelopes[4]->content_type, "");
-}
-
-TEST(EventStreamEnvelopeTest, MissingOrMistypedHeadersAreErrors) {
-  auto interpret = [](std::vector<EventStreamHeader> headers) {
-    return InterpretEventStreamMessage({std::move(headers), ""}).status();
-  };
-  EXPECT_THAT(interpret({}).message(), HasSubstr("no :message-type"));
-  EXPECT_THAT(interpret({{":message-type", EventStreamBytes{"event"}}}).message(),
-              HasSubstr("is a byte_array, not a string"));
-  EXPECT_THAT(interpret({{":message-type", std::string("bogus")}}).message(),
-              HasSubstr("unknown :message-type 'bogus'"));
-  EXPECT_THAT(interpret({{":message-type", std::string("event")}}).message(),
-              HasSubstr("no :event-type"));
-  EXPECT_THAT(interpret({{":message-type", std::string("exception")}}).message(),
-              HasSubstr("no :exception-type"));
-  EXPECT_THAT(interpret({{":message-type", std::string("error")}}).message(),
-              HasSubstr("no :error-code"));
-  EXPECT_EQ(interpret({{":message-type", std::string("event")}, {":event-type", int32_t{3}}})
-                .code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_TRUE(interpret({{":message-type", std::string("error")},
-                         {":error-code", std::string("X")}})
-                  .ok());
 }
 
 }  // namespace

@@ -75,6 +75,30 @@ bool Base64Decode(std::string_view in, std::string* out) {
 
 std::string Base64(std::string_view bytes) { return Base64Encode(bytes); }
 
+std::string U32Bytes(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string s;
+  for (int b : bytes) s.push_back(static_cast<char>(b));
+  return s;
+}
+
+std::string RawFrame(std::string_view headers, std::string_view payload) {
+  std::string f = U32Bytes(static_cast<uint32_t>(16 + headers.size() + payload.size())) +
+                  U32Bytes(static_cast<uint32_t>(headers.size()));
+  f += U32Bytes(EventStreamCrc32(f));
+  f.append(headers).append(payload);
+  return f + U32Bytes(EventStreamCrc32(f));
+}
+
+std::string Prelude(uint32_t total, uint32_t headers_length) {
+  std::string p = U32Bytes(total) + U32Bytes(headers_length);
+  return p + U32Bytes(EventStreamCrc32(p));
+}
+
 EventStreamMessage AllTypesMessage() {
   EventStreamMessage m;
   auto add = [&](std::string name, EventStreamHeaderValue value) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -23,6 +25,14 @@ std::vector<std::string> ListDir(const std::string& dir);
 // Standard alphabet, padding optional; returns false on a bad character.
 bool Base64Decode(std::string_view in, std::string* out);
 std::string Base64(std::string_view bytes);
+
+// Frame-building blocks for hand-made (usually malformed) frames.
+std::string U32Bytes(uint32_t v);                     // big-endian
+std::string Bytes(std::initializer_list<int> bytes);  // each int is one byte
+// A frame with valid checksums around arbitrary header bytes (to reach the header parser).
+std::string RawFrame(std::string_view headers, std::string_view payload);
+// A prelude with a valid checksum declaring arbitrary lengths.
+std::string Prelude(uint32_t total, uint32_t headers_length);
 
 // Every header value type (both booleans, negative and extreme integers, empty and binary
 // byte arrays, non-ASCII strings), plus a payload holding all 256 byte values.

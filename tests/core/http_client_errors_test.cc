@@ -173,9 +173,12 @@ TEST_F(HttpClientErrorTest, ErrorMessagesNeverContainSecrets) {
   timed_out.headers = refused.headers;
   HttpRequest malformed;
   malformed.url = "http://bad host/key" + query;
+  HttpRequest with_password;
+  with_password.url = "http://user:secret@127.0.0.1:" + std::to_string(UnusedLoopbackPort()) + "/k";
   HttpRequest bad_header = Request("/x" + query);
   bad_header.headers = {{"X-Token", "secret\r\nInjected: 1"}};
-  for (const HttpRequest* request : {&refused, &timed_out, &malformed, &bad_header}) {
+  for (const HttpRequest* request :
+       {&refused, &timed_out, &malformed, &bad_header, &with_password}) {
     StatusOr<HttpResponse> response = transport_->Send(*request);
     ASSERT_FALSE(response.ok());
     const std::string message = response.status().message();
@@ -230,6 +233,15 @@ TEST(HttpClientRawPeerTest, ClosedWithoutReplyIsUnavailable) {
 
 TEST(HttpClientRawPeerTest, TornBodyIsUnavailable) {
   RawReplyServer peer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
+  HttpRequest request;
+  request.url = peer.Url("/x");
+  StatusOr<HttpResponse> response = NewCurlTransport()->Send(request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kUnavailable) << response.status().ToString();
+}
+
+TEST(HttpClientRawPeerTest, GarbageReplyIsUnavailable) {
+  RawReplyServer peer("this is not HTTP at all\r\n\r\n");
   HttpRequest request;
   request.url = peer.Url("/x");
   StatusOr<HttpResponse> response = NewCurlTransport()->Send(request);

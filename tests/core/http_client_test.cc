@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -101,11 +104,9 @@ TEST_F(HttpClientTest, GetReturnsBodyStatusAndLowerCasedHeaders) {
   EXPECT_EQ(FindHeader(response->headers, "content-length"), "11");
   bool saw_mixed = false;
   for (const auto& [name, value] : response->headers) {
-    EXPECT_EQ(name, [&] {
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return lower;
-    }());
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_EQ(name, lower);
     if (name == "x-mixed-case") saw_mixed = value == "Some Value";
   }
   EXPECT_TRUE(saw_mixed);
@@ -239,6 +240,7 @@ TEST_F(HttpClientTest, ConcurrentSendsFromEightThreads) {
   std::mutex mu;
   std::set<std::string> ports;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
