@@ -11,8 +11,8 @@ namespace ragd {
 namespace {
 
 constexpr std::array<std::string_view, 7> kReservedQueryParams = {
-    "x-amz-algorithm", "x-amz-credential", "x-amz-date",         "x-amz-expires",
-    "x-amz-signedheaders", "x-amz-signature", "x-amz-security-token"};
+    "x-amz-algorithm",     "x-amz-credential", "x-amz-date",          "x-amz-expires",
+    "x-amz-signedheaders", "x-amz-signature",  "x-amz-security-token"};
 
 bool IsScopeSafe(std::string_view s) {
   if (s.empty()) return false;
@@ -20,13 +20,6 @@ bool IsScopeSafe(std::string_view s) {
     if (c <= 0x20 || c == 0x7f || c == '/' || c == ',' || c == ';' || c == '=') return false;
   }
   return true;
-}
-
-std::optional<std::string> FirstHeader(const HttpHeaders& headers, std::string_view lower_name) {
-  for (const auto& [name, value] : headers) {
-    if (AsciiLower(name) == lower_name) return value;
-  }
-  return std::nullopt;
 }
 
 Status ValidateCommon(const SignableRequest& request, const AwsCredentials& credentials,
@@ -40,7 +33,7 @@ Status ValidateCommon(const SignableRequest& request, const AwsCredentials& cred
   for (const auto& header : request.headers) {
     if (!IsHttpToken(header.first)) return InvalidArgumentError("a header name is not a token");
   }
-  if (!FirstHeader(request.headers, "host")) {
+  if (!FindHeader(request.headers, "host")) {
     return InvalidArgumentError("request has no Host header");
   }
   return OkStatus();
@@ -67,12 +60,12 @@ StatusOr<SigV4Details> Compute(const SignableRequest& request, const QueryParams
                                const HttpHeaders& signing_headers, const ScopeInfo& scope,
                                std::string payload_hash, const SigningOptions& options) {
   SigV4Details details;
-  RAGD_ASSIGN_OR_RETURN(std::string canonical_uri,
-                        SigV4CanonicalUri(request.path, options.normalize_path,
-                                          options.uri_encode_path));
-  RAGD_ASSIGN_OR_RETURN(SigV4CanonicalHeaders headers,
-                        SigV4CanonicalizeHeaders(signing_headers,
-                                                 SigV4SignableHeaderNames(signing_headers)));
+  RAGD_ASSIGN_OR_RETURN(
+      std::string canonical_uri,
+      SigV4CanonicalUri(request.path, options.normalize_path, options.uri_encode_path));
+  RAGD_ASSIGN_OR_RETURN(
+      SigV4CanonicalHeaders headers,
+      SigV4CanonicalizeHeaders(signing_headers, SigV4SignableHeaderNames(signing_headers)));
   details.amz_date = scope.amz_date;
   details.credential_scope = scope.scope;
   details.canonical_request = SigV4CanonicalRequest(
@@ -92,7 +85,11 @@ std::u16string Utf16ForOrdering(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
     bool valid = len != 0 && i + len <= s.size();
     for (size_t k = 1; valid && k < len; ++k) {
@@ -152,7 +149,7 @@ SigningOptions S3SigningOptions(std::string region, std::chrono::system_clock::t
 }
 
 StatusOr<std::string> SigV4PayloadHash(const SignableRequest& request) {
-  const std::optional<std::string> header = FirstHeader(request.headers, "x-amz-content-sha256");
+  const std::optional<std::string> header = FindHeader(request.headers, "x-amz-content-sha256");
   if (!request.payload_hash.empty()) {
     if (header && *header != request.payload_hash) {
       return InvalidArgumentError("payload_hash conflicts with the x-amz-content-sha256 header");
@@ -196,9 +193,8 @@ StatusOr<HeaderSigningResult> SignHeaders(const SignableRequest& request,
 
   RAGD_ASSIGN_OR_RETURN(result.details, Compute(request, request.query, signing_headers, scope,
                                                 std::move(payload_hash), options));
-  result.authorization = std::string(kSigV4Algorithm) + " Credential=" +
-                         credentials.access_key_id + "/" + scope.scope +
-                         ", SignedHeaders=" + result.details.signed_headers +
+  result.authorization = std::string(kSigV4Algorithm) + " Credential=" + credentials.access_key_id +
+                         "/" + scope.scope + ", SignedHeaders=" + result.details.signed_headers +
                          ", Signature=" + result.details.signature;
   result.headers_to_add.emplace_back("Authorization", result.authorization);
   return result;
@@ -227,10 +223,9 @@ StatusOr<PresignResult> Presign(const SignableRequest& request, const AwsCredent
     const std::string lower = AsciiLower(header.first);
     if (lower == "authorization" || lower == "x-amz-date") continue;
     if (has_token && lower == "x-amz-security-token") continue;
-    const bool unhoistable =
-        std::any_of(options.unhoistable_header_prefixes.begin(),
-                    options.unhoistable_header_prefixes.end(),
-                    [&](const std::string& prefix) { return lower.starts_with(prefix); });
+    const bool unhoistable = std::any_of(
+        options.unhoistable_header_prefixes.begin(), options.unhoistable_header_prefixes.end(),
+        [&](const std::string& prefix) { return lower.starts_with(prefix); });
     if (lower.starts_with("x-amz-") && !unhoistable) {
       query.push_back(header);
     } else {
@@ -262,7 +257,7 @@ StatusOr<PresignResult> Presign(const SignableRequest& request, const AwsCredent
   result.query = std::move(query);
   result.path_and_query = (request.path.empty() ? "/" : request.path) + "?" + result.query_string;
   result.url = request.scheme + "://" +
-               SigV4CanonicalHeaderValue(*FirstHeader(request.headers, "host")) +
+               SigV4CanonicalHeaderValue(*FindHeader(request.headers, "host")) +
                result.path_and_query;
   return result;
 }

@@ -116,7 +116,9 @@ struct HeaderSigningResult {
 };
 
 // Signs `request` with an Authorization header. Every header except the unsignable ones
-// (SigV4IsUnsignableHeader) is signed. kInvalidArgument for a malformed request or options.
+// (SigV4IsUnsignableHeader) is signed, including Date (the JS SDK drops a Date header before
+// signing; S3's documented examples sign it). kInvalidArgument for a malformed request or
+// options.
 StatusOr<HeaderSigningResult> SignHeaders(const SignableRequest& request,
                                           const AwsCredentials& credentials,
                                           const SigningOptions& options);

@@ -53,7 +53,8 @@ StatusOr<std::chrono::system_clock::time_point> ParseSigV4AmzDate(std::string_vi
       hour > 23 || minute > 59 || second > 59) {
     return InvalidArgumentError("X-Amz-Date is not of the form yyyymmddThhmmssZ");
   }
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t total = days * 86400 + hour * 3600 + minute * 60 + second;
   return std::chrono::system_clock::time_point(std::chrono::seconds(total));
 }
@@ -129,9 +130,9 @@ std::string SigV4CanonicalHeaderValue(std::string_view value) {
 
 bool SigV4IsUnsignableHeader(std::string_view lower_name) {
   static constexpr std::array<std::string_view, 15> kUnsignable = {
-      "authorization", "cache-control", "connection", "expect",    "from",
-      "keep-alive",    "max-forwards",  "pragma",     "referer",   "te",
-      "trailer",       "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id"};
+      "authorization", "cache-control",     "connection", "expect",     "from",
+      "keep-alive",    "max-forwards",      "pragma",     "referer",    "te",
+      "trailer",       "transfer-encoding", "upgrade",    "user-agent", "x-amzn-trace-id"};
   if (std::find(kUnsignable.begin(), kUnsignable.end(), lower_name) != kUnsignable.end()) {
     return true;
   }
@@ -141,9 +142,9 @@ bool SigV4IsUnsignableHeader(std::string_view lower_name) {
 bool IsHttpToken(std::string_view name) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                        std::string_view::npos;
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
     if (!ok) return false;
   }
   return true;
@@ -199,8 +200,8 @@ std::string SigV4CanonicalRequest(std::string_view method, std::string_view cano
                                   const SigV4CanonicalHeaders& headers,
                                   std::string_view payload_hash) {
   std::string out;
-  out.reserve(method.size() + canonical_uri.size() + canonical_query.size() +
-              headers.block.size() + headers.signed_headers.size() + payload_hash.size() + 8);
+  out.reserve(method.size() + canonical_uri.size() + canonical_query.size() + headers.block.size() +
+              headers.signed_headers.size() + payload_hash.size() + 8);
   out.append(method).append("\n");
   out.append(canonical_uri).append("\n");
   out.append(canonical_query).append("\n");

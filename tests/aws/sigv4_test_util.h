@@ -28,10 +28,10 @@ struct RawRequest {
   std::string method;
   std::string target;  // raw request-target, may contain spaces and UTF-8
   std::string version;
-  std::string path;       // target up to '?'
-  std::string raw_query;  // after '?', undecoded
-  QueryParams query;      // decoded
-  HttpHeaders headers;    // continuation lines kept in the value as "\n" + the line
+  std::string path;                       // target up to '?'
+  std::string raw_query;                  // after '?', undecoded
+  QueryParams query;                      // decoded
+  HttpHeaders headers;                    // continuation lines kept in the value as "\n" + the line
   std::vector<std::string> header_lines;  // the original lines, for rebuilding signed requests
   std::optional<std::string> body;        // present if the request had a blank line
 };
