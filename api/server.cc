@@ -294,8 +294,8 @@ class Server::Impl {
           break;
         }
         if (ec == beast::error::timeout) {
-          co_await WriteResponse(conn, req,
-                                 handler_.Reject(req, 408, "request not received in time"), false);
+          // The stream has already closed the socket; count it, nobody can read a 408 now.
+          handler_.Reject(req, 408, "request body not received in time");
           break;
         }
         if (ec) break;
@@ -422,7 +422,12 @@ class Server::Impl {
     beast::error_code ec;
     bool forced = false;
     while (open_.load() > 0) {
-      if (!forced && std::chrono::steady_clock::now() >= drain_deadline_) {
+      const auto now = std::chrono::steady_clock::now();
+      // Handlers blocked on a worker thread keep their connection counted; once the grace
+      // period is over (plus a moment for closes to land) stop anyway. The worker pool is joined
+      // when the server is destroyed.
+      if (forced && now >= drain_deadline_ + std::chrono::milliseconds(100)) break;
+      if (!forced && now >= drain_deadline_) {
         forced = true;
         Logger().Warn("shutdown grace period over; closing remaining connections",
                       {{"connections", open_.load()}});

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "api/api_keys.h"
@@ -110,6 +111,13 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   server.ShutdownOnSignals();
   server.Run();
   accepting = false;
+  if (server.in_flight() > 0) {
+    // Handlers still blocked after the grace period: exit without waiting for them. Storage
+    // is SQLite in WAL mode, so an interrupted write is rolled back on the next start.
+    log.Warn("exiting with requests still running after the grace period",
+             {{"in_flight", server.in_flight()}});
+    std::_Exit(1);
+  }
   log.Info("stopped");
   return 0;
 }
