@@ -38,6 +38,7 @@ struct Request {
   std::string query;   // after '?', still percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  std::string body_file;  // set instead of `body` for routes that stream their body to a file
   std::string remote_addr;
   std::string request_id;
   // Filled by the router and authentication.

@@ -18,10 +18,19 @@ std::vector<std::string> Split(const std::string& path) {
 
 bool MatchSegments(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
                    std::map<std::string, std::string>* params) {
-  if (pattern.size() != path.size()) return false;
+  const bool rest = !pattern.empty() && pattern.back().size() > 3 &&
+                    pattern.back().substr(pattern.back().size() - 2) == "+}";
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
   std::map<std::string, std::string> captured;
   for (size_t i = 0; i < pattern.size(); ++i) {
     const std::string& p = pattern[i];
+    if (rest && i + 1 == pattern.size()) {
+      std::string joined;
+      for (size_t j = i; j < path.size(); ++j) joined += (j > i ? "/" : "") + path[j];
+      if (joined.empty()) return false;
+      captured[p.substr(1, p.size() - 3)] = PercentDecode(joined, false);
+      break;
+    }
     if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
       if (path[i].empty()) return false;
       captured[p.substr(1, p.size() - 2)] = PercentDecode(path[i], false);

@@ -1,6 +1,7 @@
 // Route table: method + path pattern -> handler, with who may call it and how it runs.
-// Patterns are literal segments and "{name}" captures one segment ("/v1/keys/{id}"); captured
-// values are percent-decoded into Request::path_params.
+// Patterns are literal segments, "{name}" capturing one segment ("/v1/keys/{id}"), and a final
+// "{name+}" capturing the rest of the path, slashes included ("/{bucket}/{key+}"). Captured values
+// are percent-decoded into Request::path_params.
 #pragma once
 
 #include <functional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "api/http.h"
+#include "api/server.h"
 #include "core/status.h"
 
 namespace ragd {
@@ -28,6 +30,9 @@ struct Route {
   Handler handler;
   bool run_inline = false;  // never blocks: run on the network thread
   size_t body_limit = 0;    // 0: the server default
+  // For routes with large bodies: runs on the network thread once the head is read (must not
+  // block) and decides where the body goes (RouteTraits::body_file) or rejects the request.
+  std::function<RouteTraits(Request&)> before_body;
 };
 
 class Router {

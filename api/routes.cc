@@ -4,20 +4,32 @@
 #include "api/service.h"
 
 namespace ragd {
+namespace {
+
+enum class Run { kWorker, kInline };
+
+}  // namespace
 
 void RegisterRoutes(Router& r, ApiContext& ctx) {
   ApiContext* c = &ctx;
-  auto bind = [c](StatusOr<Response> (*fn)(ApiContext&, Request&)) -> Handler {
-    return [c, fn](Request& req) { return fn(*c, req); };
+  auto add = [&r, c](const char* method, const char* pattern, Access access,
+                     StatusOr<Response> (*fn)(ApiContext&, Request&), Run run = Run::kWorker) {
+    Route route;
+    route.method = method;
+    route.pattern = pattern;
+    route.access = access;
+    route.handler = [c, fn](Request& req) { return fn(*c, req); };
+    route.run_inline = run == Run::kInline;
+    r.Add(std::move(route));
   };
-  //        method    pattern           access          handler                         inline
-  r.Add({"GET", "/health", Access::kPublic, bind(HandleHealth), true});
-  r.Add({"GET", "/ready", Access::kPublic, bind(HandleReady), false});
-  r.Add({"GET", "/metrics", Access::kPublic, bind(HandleMetrics), true});
-  r.Add({"GET", "/v1/me", Access::kUser, bind(HandleWhoAmI), true});
-  r.Add({"GET", "/v1/keys", Access::kAdmin, bind(HandleListKeys), false});
-  r.Add({"POST", "/v1/keys", Access::kAdmin, bind(HandleCreateKey), false});
-  r.Add({"DELETE", "/v1/keys/{id}", Access::kAdmin, bind(HandleRevokeKey), false});
+  //   method    pattern           access          handler          where it runs
+  add("GET", "/health", Access::kPublic, HandleHealth, Run::kInline);
+  add("GET", "/ready", Access::kPublic, HandleReady);
+  add("GET", "/metrics", Access::kPublic, HandleMetrics, Run::kInline);
+  add("GET", "/v1/me", Access::kUser, HandleWhoAmI, Run::kInline);
+  add("GET", "/v1/keys", Access::kAdmin, HandleListKeys);
+  add("POST", "/v1/keys", Access::kAdmin, HandleCreateKey);
+  add("DELETE", "/v1/keys/{id}", Access::kAdmin, HandleRevokeKey);
 }
 
 }  // namespace ragd

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -268,6 +269,10 @@ class Server::Impl {
       Request req = HeadOf(parser, *conn);
       const RouteTraits traits = handler_.Inspect(req);
       parser.body_limit(traits.body_limit);
+      if (traits.reject) {
+        co_await WriteResponse(conn, req, std::move(*traits.reject), false);
+        break;
+      }
       const auto declared = parser.content_length();
       if (declared && *declared > traits.body_limit) {
         co_await WriteResponse(conn, req,
@@ -277,7 +282,20 @@ class Server::Impl {
                                false);
         break;
       }
-      if (!parser.is_done()) {
+      bool keep_alive = parser.get().keep_alive();
+      if (!traits.body_file.empty()) {
+        const BodyOutcome outcome = co_await ReadBodyToFile(conn, buffer, parser, req, traits);
+        if (outcome == BodyOutcome::kClosed) break;
+        if (outcome == BodyOutcome::kTooLarge) {
+          co_await WriteResponse(conn, req,
+                                 handler_.Reject(req, 413,
+                                                 "request body larger than " +
+                                                     std::to_string(traits.body_limit) + " bytes"),
+                                 false);
+          break;
+        }
+        req.body_file = traits.body_file;
+      } else if (!parser.is_done()) {
         if (auto expect = req.Header("expect"); expect && beast::iequals(*expect, "100-continue")) {
           http::response<http::empty_body> cont{http::status::continue_, 11};
           co_await http::async_write(stream, cont, net::redirect_error(use_awaitable, ec));
@@ -300,8 +318,7 @@ class Server::Impl {
         }
         if (ec) break;
       }
-      req.body = std::move(parser.get().body());
-      bool keep_alive = parser.get().keep_alive();
+      if (req.body_file.empty()) req.body = std::move(parser.get().body());
 
       ++in_flight_;
       Response response;
@@ -320,6 +337,38 @@ class Server::Impl {
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream.socket().close(ec);
+  }
+
+  enum class BodyOutcome { kDone, kTooLarge, kClosed };
+
+  // Streams the body of `parser`'s request into traits.body_file (created new, 0600). On any
+  // failure the partial file is removed.
+  awaitable<BodyOutcome> ReadBodyToFile(std::shared_ptr<Connection> conn,
+                                        beast::flat_buffer& buffer,
+                                        http::request_parser<http::string_body>& header_parser,
+                                        const Request& req, const RouteTraits& traits) {
+    beast::error_code ec;
+    http::request_parser<http::file_body> parser{std::move(header_parser)};
+    parser.body_limit(traits.body_limit);
+    parser.get().body().open(traits.body_file.c_str(), beast::file_mode::write_new, ec);
+    if (ec) {
+      Logger(req.request_id).Error("cannot create upload file", {{"error", ec.message()}});
+      co_await WriteResponse(conn, req, handler_.Reject(req, 500, "cannot store the body"), false);
+      co_return BodyOutcome::kClosed;
+    }
+    if (auto expect = req.Header("expect"); expect && beast::iequals(*expect, "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, 11};
+      co_await http::async_write(conn->stream, cont, net::redirect_error(use_awaitable, ec));
+    }
+    if (!ec && !parser.is_done()) {
+      conn->stream.expires_after(options_.read_timeout);
+      co_await http::async_read(conn->stream, buffer, parser,
+                                net::redirect_error(use_awaitable, ec));
+    }
+    parser.get().body().close();
+    if (!ec) co_return BodyOutcome::kDone;
+    std::remove(traits.body_file.c_str());
+    co_return ec == http::error::body_limit ? BodyOutcome::kTooLarge : BodyOutcome::kClosed;
   }
 
   // Writes `response`; returns whether the connection may be kept open.

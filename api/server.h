@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http.h"
@@ -38,6 +39,12 @@ struct ServerOptions {
 struct RouteTraits {
   size_t body_limit = 1024 * 1024;  // larger bodies are refused with 413 without reading them
   bool run_inline = false;          // true: handler never blocks; run it on the network thread
+  // Answer at once with this, without reading the body (e.g. an upload whose signature is bad).
+  std::optional<Response> reject;
+  // When set, the body is streamed into this (new) file instead of memory, and Request::body_file
+  // names it; the handler owns the file afterwards. The server deletes it if the body never
+  // arrives completely.
+  std::string body_file;
 };
 
 class RequestHandler {

@@ -50,6 +50,12 @@ RouteTraits ApiService::Inspect(Request& head) {
     head.route = match.route->pattern;
     traits.run_inline = match.route->run_inline;
     if (match.route->body_limit > 0) traits.body_limit = match.route->body_limit;
+    if (match.route->before_body) {
+      RouteTraits planned = match.route->before_body(head);
+      traits.reject = std::move(planned.reject);
+      traits.body_file = std::move(planned.body_file);
+      if (traits.reject) Record(head, traits.reject->status, 0);
+    }
   } else {
     head.route = match.method_mismatch ? "method_not_allowed" : "unmatched";
     traits.run_inline = true;  // answered at once with an error

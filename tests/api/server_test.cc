@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 
@@ -33,10 +35,21 @@ class TestHandler : public RequestHandler {
     RouteTraits t;
     t.body_limit = 1024;
     t.run_inline = head.path == "/echo";
+    if (head.path == "/reject") t.reject = Response::Text(403, "no thanks");
+    if (head.path == "/upload") {
+      t.body_limit = 1 << 20;
+      t.body_file = upload_path;
+    }
     return t;
   }
   Response Handle(Request& req) override {
     if (req.path == "/echo") return Response::Text(200, req.body);
+    if (req.path == "/upload") {
+      std::ifstream in(req.body_file, std::ios::binary);
+      std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return Response::Text(200, std::to_string(content.size()) + " " +
+                                     std::to_string(std::hash<std::string>()(content)));
+    }
     if (req.path == "/slow") {
       started_.set_value();
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(*req.QueryParam("ms"))));
@@ -73,6 +86,7 @@ class TestHandler : public RequestHandler {
     return Response::Json(status, {{"error", {{"message", message}}}});
   }
 
+  std::string upload_path = "/tmp/ragd_server_test_upload_" + std::to_string(::getpid());
   std::promise<void> started_;
   std::promise<void> producer_done_;
   std::atomic<bool> cancelled_seen_{false};
@@ -145,6 +159,44 @@ TEST(ServerTest, ChunkedBodyOverLimitIs413) {
       "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n";
   const std::string response = RawExchange(server.port(), request);
   EXPECT_NE(response.find("HTTP/1.1 413"), std::string::npos) << response;
+}
+
+TEST(ServerTest, BodyStreamsToAFileWhenTheRouteAsks) {
+  TestHandler handler;
+  RunningServer server(Options(), handler);
+  std::string body(300 * 1024, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7);
+  auto transport = NewCurlTransport();
+  HttpRequest req;
+  req.method = "PUT";
+  req.url = server.url("/upload");
+  req.body = body;
+  auto r = transport->Send(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body,
+            std::to_string(body.size()) + " " + std::to_string(std::hash<std::string>()(body)));
+  std::filesystem::remove(handler.upload_path);
+}
+
+TEST(ServerTest, OversizedFileBodyLeavesNoPartialFile) {
+  TestHandler handler;
+  RunningServer server(Options(), handler);
+  std::string chunk(700 * 1024, 'x');
+  const std::string response =
+      RawExchange(server.port(),
+                  "PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nAF000\r\n" +
+                      chunk + "\r\nAF000\r\n" + chunk + "\r\n0\r\n\r\n");
+  EXPECT_NE(response.find("HTTP/1.1 413"), std::string::npos) << response.substr(0, 100);
+  EXPECT_FALSE(std::filesystem::exists(handler.upload_path));
+}
+
+TEST(ServerTest, RouteCanRejectBeforeTheBodyIsRead) {
+  TestHandler handler;
+  RunningServer server(Options(), handler);
+  const std::string response =
+      RawExchange(server.port(), "PUT /reject HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+  EXPECT_NE(response.find("HTTP/1.1 403"), std::string::npos) << response;
+  EXPECT_NE(response.find("no thanks"), std::string::npos);
 }
 
 TEST(ServerTest, MalformedRequestIs400) {
