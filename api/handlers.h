@@ -20,4 +20,8 @@ StatusOr<Response> HandleRevokeKey(ApiContext& ctx, Request& req);
 
 nlohmann::json ApiKeyJson(const ApiKeyInfo& key);
 
+// object_handlers.cc: PUT /<objects.bucket>/{key+}, the local S3-compatible upload endpoint.
+// Requires ctx.objects.
+Route ObjectUploadRoute(ApiContext& ctx);
+
 }  // namespace ragd

@@ -30,6 +30,8 @@ void RegisterRoutes(Router& r, ApiContext& ctx) {
   add("GET", "/v1/keys", Access::kAdmin, HandleListKeys);
   add("POST", "/v1/keys", Access::kAdmin, HandleCreateKey);
   add("DELETE", "/v1/keys/{id}", Access::kAdmin, HandleRevokeKey);
+  // PUT /<objects.bucket>/{key+}: public, the SigV4 signature is the authentication.
+  if (ctx.objects != nullptr) r.Add(ObjectUploadRoute(ctx));
 }
 
 }  // namespace ragd

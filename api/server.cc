@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -239,6 +240,11 @@ class Server::Impl {
       if (draining_) break;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      // Beast checks Content-Length against the body limit while parsing the head (default
+      // 1 MiB), which would fail large uploads before the route is known; the route's limit is
+      // set and checked once the head is in (below). (Not boost::none: Beast 1.74 compares the
+      // length with the optional, and any length is "greater" than none.)
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       conn->idle = true;
       stream.expires_after(options_.idle_timeout);
       co_await http::async_read_header(stream, buffer, parser,

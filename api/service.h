@@ -9,11 +9,15 @@
 #include "api/api_keys.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "aws/sigv4_key.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/sqlite.h"
 
 namespace ragd {
+
+class LocalObjectStore;
+class UploadUrlIssuer;
 
 // What handlers may use. Owned by the caller (app), outlives the service.
 struct ApiContext {
@@ -26,6 +30,13 @@ struct ApiContext {
   std::function<bool()> ready;
   // Extra gauges sampled when /metrics is rendered (e.g. open connections).
   std::function<void()> refresh_gauges;
+  // The local S3-compatible upload endpoint, PUT /<objects.bucket>/{key+} (api/object_handlers.cc)
+  // stores into this; null: the route is not served (e.g. uploads go to real S3).
+  LocalObjectStore* objects = nullptr;
+  // The key pair that upload requests to that endpoint must be signed with.
+  AwsCredentials object_credentials;
+  // Issues presigned upload URLs (local endpoint or S3); null when none is configured.
+  UploadUrlIssuer* upload_urls = nullptr;
 };
 
 class ApiService final : public RequestHandler {

@@ -9,6 +9,7 @@
 #include "api/server.h"
 #include "api/service.h"
 #include "app/commands.h"
+#include "app/objects.h"
 #include "app/storage.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -26,6 +27,20 @@ void RaiseFileLimit() {
 }
 
 int Cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+int Fail(const Logger& log, const std::string& what, const Status& status) {
+  log.Error(what, {{"error", status.message()}});
+  std::fprintf(stderr, "ragd: %s: %s\n", what.c_str(), status.message().c_str());
+  return 1;
+}
+
+// Where clients reach this server: server.public_url, else http://<host>:<port>.
+std::string PublicUrl(const Config& config, int port) {
+  if (!config.server_public_url.empty()) return config.server_public_url;
+  const std::string& host = config.server_host;
+  const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
 
 }  // namespace
 
@@ -52,6 +67,10 @@ int RunServe(const Config& config, const ServeFlags& flags) {
     }
   }
 
+  StatusOr<ObjectBackend> objects =
+      OpenObjectBackend(config, **db, PublicUrl(config, config.server_port), log);
+  if (!objects.ok()) return Fail(log, "cannot open the object store", objects.status());
+
   MetricsRegistry metrics;
   Gauge& open_connections =
       metrics.GaugeMetric("ragd_http_open_connections", "Open client connections");
@@ -68,6 +87,9 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   ctx.refresh_gauges = [&] {
     if (server_ptr) open_connections.Set(server_ptr->open_connections());
   };
+  ctx.objects = objects->store.get();  // null with objects.store = s3: no local endpoint
+  ctx.object_credentials = objects->credentials;
+  ctx.upload_urls = objects->issuer.get();
   ApiService service(ctx);
 
   ServerOptions options;
@@ -88,9 +110,12 @@ int RunServe(const Config& config, const ServeFlags& flags) {
     std::fprintf(stderr, "ragd: %s\n", s.message().c_str());
     return 1;
   }
-  const std::string url = config.server_public_url.empty()
-                              ? "http://" + config.server_host + ":" + std::to_string(server.port())
-                              : config.server_public_url;
+  const std::string url = PublicUrl(config, server.port());
+  if (objects->local_issuer != nullptr) {
+    if (Status s = objects->local_issuer->SetEndpoint(url); !s.ok()) {
+      return Fail(log, "server.public_url", s);
+    }
+  }
   log.Info("listening", {{"url", url},
                          {"data_dir", config.data_dir},
                          {"io_threads", options.io_threads},

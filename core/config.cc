@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
@@ -60,6 +61,81 @@ OptionSpec StringOption(std::string key, std::string help, std::string Config::*
   return spec;
 }
 
+// S3 bucket naming: 3..63 of [a-z0-9.-], a letter or digit at both ends; and not a first path
+// segment ragd's own routes use (the upload route is "/<bucket>/{key+}").
+Status ValidateBucket(const std::string& v) {
+  const bool chars_ok = std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  });
+  if (v.size() < 3 || v.size() > 63 || !chars_ok ||
+      !std::isalnum(static_cast<unsigned char>(v[0])) ||
+      !std::isalnum(static_cast<unsigned char>(v.back()))) {
+    return InvalidArgumentError("'" + v +
+                                "' is not a valid bucket name (3-63 of a-z 0-9 . -, starting and "
+                                "ending with a letter or digit)");
+  }
+  for (const char* reserved : {"v1", "health", "ready", "metrics", "web", "static", "assets"}) {
+    if (v == reserved) return InvalidArgumentError("'" + v + "' is reserved for ragd's own routes");
+  }
+  return OkStatus();
+}
+
+// Characters allowed in a SigV4 credential scope component or access key id.
+Status ValidateScopeText(const std::string& v, size_t min, size_t max, const char* what) {
+  const bool chars_ok = std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  if (v.empty() && min == 0) return OkStatus();
+  if (v.size() < std::max<size_t>(min, 1) || v.size() > max || !chars_ok) {
+    return InvalidArgumentError(std::string(what) + " must be " + std::to_string(min) + "-" +
+                                std::to_string(max) + " of A-Z a-z 0-9 - _");
+  }
+  return OkStatus();
+}
+
+void AddObjectOptions(std::vector<OptionSpec>& o) {
+  o.push_back(StringOption(
+      "objects.store",
+      "Where uploads go: local (ragd is its own S3-compatible endpoint) | s3 (Amazon S3 via the "
+      "AWS credential chain)",
+      &Config::objects_store, [](const std::string& v) -> Status {
+        if (v == "local" || v == "s3") return OkStatus();
+        return InvalidArgumentError("'" + v + "' is not one of local|s3");
+      }));
+  o.push_back(StringOption("objects.s3_endpoint",
+                           "With objects.store = s3: an S3-compatible endpoint "
+                           "(scheme://host[:port]); empty for AWS",
+                           &Config::objects_s3_endpoint));
+  o.push_back(StringOption("objects.bucket",
+                           "Bucket name for uploaded documents (also the first path segment of "
+                           "the local upload endpoint)",
+                           &Config::objects_bucket, ValidateBucket));
+  o.push_back(StringOption(
+      "objects.region", "Region that upload URLs are signed for", &Config::objects_region,
+      [](const std::string& v) { return ValidateScopeText(v, 1, 64, "the region"); }));
+  o.push_back(StringOption(
+      "objects.access_key_id",
+      "Access key id of the local upload endpoint (empty: generated once and kept in ragd.db)",
+      &Config::objects_access_key_id,
+      [](const std::string& v) { return ValidateScopeText(v, 0, 128, "the access key id"); },
+      /*secret=*/true));
+  o.push_back(StringOption(
+      "objects.secret_access_key",
+      "Secret key of the local upload endpoint (empty: generated once and kept in ragd.db)",
+      &Config::objects_secret_access_key,
+      [](const std::string& v) -> Status {
+        if (!v.empty() && (v.size() < 16 || v.size() > 256)) {
+          return InvalidArgumentError("must be 16-256 characters");
+        }
+        return OkStatus();
+      },
+      /*secret=*/true));
+  o.push_back(IntOption("objects.max_upload_bytes", "Largest accepted upload (S3 EntityTooLarge)",
+                        &Config::objects_max_upload_bytes, 1, int64_t{5} << 30));
+  o.push_back(IntOption("objects.url_expiry_seconds", "Validity of presigned upload URLs",
+                        &Config::objects_url_expiry_seconds, 1, 604800));
+}
+
 std::vector<OptionSpec> BuildOptions() {
   constexpr int64_t kMaxInt = 2'147'483'647;
   std::vector<OptionSpec> o;
@@ -112,6 +188,7 @@ std::vector<OptionSpec> BuildOptions() {
         return OkStatus();
       },
       /*secret=*/true));
+  AddObjectOptions(o);
   return o;
 }
 

@@ -39,6 +39,17 @@ struct Config {
   std::string log_level = "info";
   // [auth]
   std::string auth_admin_key;  // secret: ensures this key exists as an admin key (for deployments)
+  // [objects]: uploaded documents. With the embedded store, ragd is its own S3-compatible upload
+  // endpoint (PUT <public url>/<bucket>/<key>, presigned with the key pair below).
+  std::string objects_store = "local";  // "local" (embedded) | "s3"
+  std::string objects_s3_endpoint;      // objects.store = s3: empty for AWS, else S3-compatible
+  std::string objects_bucket = "ragd-uploads";
+  std::string objects_region = "us-east-1";
+  // Secret pair that signs upload URLs; both empty: generated at first start and kept in ragd.db.
+  std::string objects_access_key_id;
+  std::string objects_secret_access_key;
+  int64_t objects_max_upload_bytes = 100 * 1024 * 1024;
+  int objects_url_expiry_seconds = 900;
 };
 
 enum class OptionType { kString, kInt, kBool };

@@ -116,7 +116,8 @@ std::string Redact(std::string_view text) {
 
   static const std::regex kPatterns[] = {
       std::regex(R"(rgd_[A-Za-z0-9_]+)"),
-      std::regex(R"(((?:[Aa]uthorization|[Bb]earer)["']?\s*[:=]?\s*)[^,;&"'}\s][^,;&"'}]*)"),
+      std::regex(R"(([Aa]uthorization["']?\s*[:=]\s*["']?)[^"'}\n]+)"),
+      std::regex(R"(([Bb]earer\s+)[A-Za-z0-9._~+/=-]+)"),
       std::regex(
           R"(((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|x-amz-security-token)=)[^&\s"']*)"),
       std::regex(

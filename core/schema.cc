@@ -17,6 +17,28 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_by_name ON api_keys(name);
 )sql"},
+      {2, "settings",
+       R"sql(
+CREATE TABLE settings (
+  name          TEXT PRIMARY KEY,          -- e.g. 'objects.access_key_id'
+  value         TEXT NOT NULL,             -- may be a secret: never log or return it
+  updated_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
+      {3, "local object store",
+       R"sql(
+CREATE TABLE objects (
+  bucket        TEXT NOT NULL,
+  key           TEXT NOT NULL,             -- opaque UTF-8, never used as a path
+  file_id       TEXT NOT NULL UNIQUE,      -- 32 hex digits: objects/<first 2>/<file_id>
+  size          INTEGER NOT NULL,
+  content_type  TEXT NOT NULL,
+  sha256        TEXT NOT NULL,             -- lower-case hex
+  etag          TEXT NOT NULL,             -- quoted hex MD5, as S3 reports it
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+)sql"},
   };
   return migrations;
 }

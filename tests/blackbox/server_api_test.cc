@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/schema.h"
 #include "tests/blackbox/ragd_process_util.h"
 
 namespace ragd::testing {
@@ -64,7 +65,7 @@ TEST_F(ServerApiTest, PublicRoutesNeedNoKey) {
   auto ready = Get(Url("/ready"));
   ASSERT_TRUE(ready.ok());
   EXPECT_EQ(ready->status, 200);
-  EXPECT_EQ(Body(ready)["schema_version"], 1);
+  EXPECT_EQ(Body(ready)["schema_version"], RagdMigrations().back().version);
 }
 
 TEST_F(ServerApiTest, AuthenticationOutcomes) {

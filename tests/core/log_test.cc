@@ -97,6 +97,10 @@ TEST(LogTest, IdentifiersAndCountsAreNotMistakenForSecrets) {
 
 TEST(LogTest, RedactIsIdempotentAndLeavesPlainTextAlone) {
   EXPECT_EQ(Redact("nothing to see"), "nothing to see");
+  EXPECT_EQ(Redact("S3 error AuthorizationQueryParametersError"),
+            "S3 error AuthorizationQueryParametersError");
+  EXPECT_EQ(Redact("header authorization: AWS4-HMAC-SHA256 Credential=AKID/x, Signature=ab"),
+            "header authorization: [REDACTED]");
   const std::string once = Redact("key rgd_abc_def and X-Amz-Signature=123");
   EXPECT_EQ(Redact(once), once);
 }
