@@ -42,6 +42,17 @@ Status Insert(Connection& c, const ApiKeyInfo& info, std::string_view key) {
   return st.Run();
 }
 
+// A fresh random key (not yet stored).
+CreatedApiKey NewKey(std::string_view name, Role role, int64_t now_ms) {
+  CreatedApiKey created;
+  created.info.id = RandomAlnum(kIdLength);
+  created.info.name = std::string(name);
+  created.info.role = role;
+  created.info.created_at_ms = now_ms;
+  created.key = std::string(kPrefix) + created.info.id + "_" + RandomAlnum(kSecretLength);
+  return created;
+}
+
 }  // namespace
 
 std::string ApiKeyId(std::string_view key) {
@@ -54,12 +65,7 @@ std::string ApiKeyId(std::string_view key) {
 
 StatusOr<CreatedApiKey> ApiKeyStore::Create(std::string_view name, Role role) {
   RAGD_RETURN_IF_ERROR(ValidateName(name));
-  CreatedApiKey created;
-  created.info.id = RandomAlnum(kIdLength);
-  created.info.name = std::string(name);
-  created.info.role = role;
-  created.info.created_at_ms = UnixMillis(clock_.Now());
-  created.key = std::string(kPrefix) + created.info.id + "_" + RandomAlnum(kSecretLength);
+  CreatedApiKey created = NewKey(name, role, UnixMillis(clock_.Now()));
   RAGD_RETURN_IF_ERROR(
       db_.Write([&](Connection& c) { return Insert(c, created.info, created.key); }));
   return created;
@@ -94,12 +100,7 @@ Status ApiKeyStore::Revoke(std::string_view id) {
 
 StatusOr<CreatedApiKey> ApiKeyStore::Rotate(std::string_view name, Role role) {
   RAGD_RETURN_IF_ERROR(ValidateName(name));
-  CreatedApiKey created;
-  created.info.id = RandomAlnum(kIdLength);
-  created.info.name = std::string(name);
-  created.info.role = role;
-  created.info.created_at_ms = UnixMillis(clock_.Now());
-  created.key = std::string(kPrefix) + created.info.id + "_" + RandomAlnum(kSecretLength);
+  CreatedApiKey created = NewKey(name, role, UnixMillis(clock_.Now()));
   RAGD_RETURN_IF_ERROR(db_.Write([&](Connection& c) -> Status {
     RAGD_ASSIGN_OR_RETURN(Statement st, c.Prepare("UPDATE api_keys SET revoked_at_ms = ? "
                                                   "WHERE name = ? AND revoked_at_ms IS NULL"));

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 
+#include "aws/s3_xml.h"
 #include "aws/sigv4_canonical.h"
 #include "ingest/object_store.h"
 
@@ -13,36 +14,6 @@ namespace {
 constexpr std::string_view kQueryAuthNames[] = {
     "X-Amz-Algorithm", "X-Amz-Credential",    "X-Amz-Date",           "X-Amz-Expires",
     "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Content-Sha256"};
-
-// Escapes for XML text; control characters XML 1.0 cannot carry become '?'.
-std::string XmlText(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        const bool bad =
-            static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
-        out.push_back(bad ? '?' : c);
-    }
-  }
-  return out;
-}
 
 S3Error NotImplemented(std::string message) {
   return {501, "NotImplemented", std::move(message), {}};
@@ -158,12 +129,12 @@ std::optional<S3Error> CollectChecksums(const Request& head,
 
 Response S3ErrorResponse(const S3Error& error, const Request& request) {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" +
-                     XmlText(error.code) + "</Code><Message>" + XmlText(error.message) +
+                     XmlEscapeText(error.code) + "</Code><Message>" + XmlEscapeText(error.message) +
                      "</Message>";
   for (const auto& [name, value] : error.details) {
-    body += "<" + name + ">" + XmlText(value) + "</" + name + ">";
+    body += "<" + name + ">" + XmlEscapeText(value) + "</" + name + ">";
   }
-  body += "<RequestId>" + XmlText(request.request_id) + "</RequestId></Error>";
+  body += "<RequestId>" + XmlEscapeText(request.request_id) + "</RequestId></Error>";
   Response response = Response::Text(error.status, std::move(body), "application/xml");
   response.headers.emplace_back("x-amz-request-id", request.request_id);
   return response;

@@ -281,40 +281,30 @@ class Server::Impl {
       }
       const auto declared = parser.content_length();
       if (declared && *declared > traits.body_limit) {
-        co_await WriteResponse(conn, req,
-                               handler_.Reject(req, 413,
-                                               "request body larger than " +
-                                                   std::to_string(traits.body_limit) + " bytes"),
-                               false);
+        co_await WriteResponse(conn, req, TooLarge(req, traits), false);
         break;
       }
       bool keep_alive = parser.get().keep_alive();
-      if (!traits.body_file.empty()) {
-        const BodyOutcome outcome = co_await ReadBodyToFile(conn, buffer, parser, req, traits);
-        if (outcome == BodyOutcome::kClosed) break;
-        if (outcome == BodyOutcome::kTooLarge) {
-          co_await WriteResponse(conn, req,
-                                 handler_.Reject(req, 413,
-                                                 "request body larger than " +
-                                                     std::to_string(traits.body_limit) + " bytes"),
-                                 false);
-          break;
-        }
-        req.body_file = traits.body_file;
-      } else if (!parser.is_done()) {
+      if (!parser.is_done()) {
         if (auto expect = req.Header("expect"); expect && beast::iequals(*expect, "100-continue")) {
           http::response<http::empty_body> cont{http::status::continue_, 11};
           co_await http::async_write(stream, cont, net::redirect_error(use_awaitable, ec));
           if (ec) break;
         }
+      }
+      if (!traits.body_file.empty()) {
+        const BodyOutcome outcome = co_await ReadBodyToFile(conn, buffer, parser, req, traits);
+        if (outcome == BodyOutcome::kClosed) break;
+        if (outcome == BodyOutcome::kTooLarge) {
+          co_await WriteResponse(conn, req, TooLarge(req, traits), false);
+          break;
+        }
+        req.body_file = traits.body_file;
+      } else if (!parser.is_done()) {
         stream.expires_after(options_.read_timeout);
         co_await http::async_read(stream, buffer, parser, net::redirect_error(use_awaitable, ec));
         if (ec == http::error::body_limit) {
-          co_await WriteResponse(conn, req,
-                                 handler_.Reject(req, 413,
-                                                 "request body larger than " +
-                                                     std::to_string(traits.body_limit) + " bytes"),
-                                 false);
+          co_await WriteResponse(conn, req, TooLarge(req, traits), false);
           break;
         }
         if (ec == beast::error::timeout) {
@@ -345,6 +335,11 @@ class Server::Impl {
     stream.socket().close(ec);
   }
 
+  Response TooLarge(const Request& req, const RouteTraits& traits) {
+    return handler_.Reject(
+        req, 413, "request body larger than " + std::to_string(traits.body_limit) + " bytes");
+  }
+
   enum class BodyOutcome { kDone, kTooLarge, kClosed };
 
   // Streams the body of `parser`'s request into traits.body_file (created new, 0600). On any
@@ -362,11 +357,7 @@ class Server::Impl {
       co_await WriteResponse(conn, req, handler_.Reject(req, 500, "cannot store the body"), false);
       co_return BodyOutcome::kClosed;
     }
-    if (auto expect = req.Header("expect"); expect && beast::iequals(*expect, "100-continue")) {
-      http::response<http::empty_body> cont{http::status::continue_, 11};
-      co_await http::async_write(conn->stream, cont, net::redirect_error(use_awaitable, ec));
-    }
-    if (!ec && !parser.is_done()) {
+    if (!parser.is_done()) {
       conn->stream.expires_after(options_.read_timeout);
       co_await http::async_read(conn->stream, buffer, parser,
                                 net::redirect_error(use_awaitable, ec));

@@ -234,8 +234,12 @@ std::string XmlEscapeText(std::string_view text) {
       case '\'':
         out += "&apos;";
         break;
-      default:
-        out.push_back(c);
+      default: {
+        // Control characters XML 1.0 cannot carry become '?'.
+        const bool bad =
+            static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
+        out.push_back(bad ? '?' : c);
+      }
     }
   }
   return out;

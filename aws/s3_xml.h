@@ -25,7 +25,8 @@ namespace ragd {
 // entities are kept verbatim (tolerant: S3 never sends them).
 std::string XmlDecodeText(std::string_view raw);
 
-// Escapes & < > " ' for element text and attribute values.
+// Escapes & < > " ' for element text and attribute values; control characters XML 1.0 cannot
+// carry become '?'.
 std::string XmlEscapeText(std::string_view text);
 
 // The raw (undecoded) content of the first element named `name` in `xml`, skipping comments and

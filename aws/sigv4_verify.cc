@@ -101,32 +101,44 @@ StatusOr<PresignedAuth> ParsePresignedAuth(const QueryParams& query) {
   return auth;
 }
 
-StatusOr<SigV4Details> ComputePresignedSignature(const SignableRequest& request,
-                                                 const PresignedAuth& auth,
-                                                 std::string_view secret_access_key,
-                                                 bool uri_encode_path, bool normalize_path,
-                                                 SigV4KeyCache* key_cache) {
+StatusOr<SigV4Details> ComputeClaimedSignature(const SignableRequest& request,
+                                               const ClaimedSigV4Scope& claim,
+                                               std::string_view secret_access_key,
+                                               bool uri_encode_path, bool normalize_path,
+                                               SigV4KeyCache* key_cache) {
   RAGD_ASSIGN_OR_RETURN(std::string payload_hash, SigV4PayloadHash(request));
   RAGD_ASSIGN_OR_RETURN(std::string canonical_uri,
                         SigV4CanonicalUri(request.path, normalize_path, uri_encode_path));
   StatusOr<SigV4CanonicalHeaders> headers =
-      SigV4CanonicalizeHeaders(request.headers, auth.signed_headers);
+      SigV4CanonicalizeHeaders(request.headers, *claim.signed_headers);
   if (!headers.ok()) return UnauthenticatedError(headers.status().message());
 
   SigV4Details details;
-  details.amz_date = auth.amz_date;
-  details.credential_scope = SigV4Scope(auth.date, auth.region, auth.service);
+  details.amz_date = std::string(claim.amz_date);
+  details.credential_scope = SigV4Scope(claim.date, claim.region, claim.service);
   details.canonical_request = SigV4CanonicalRequest(
       request.method, canonical_uri, SigV4CanonicalQuery(request.query), *headers, payload_hash);
   details.string_to_sign =
       SigV4StringToSign(details.amz_date, details.credential_scope, details.canonical_request);
   details.signed_headers = headers->signed_headers;
   details.payload_hash = std::move(payload_hash);
-  AwsCredentials credentials{auth.access_key_id, std::string(secret_access_key), ""};
+  AwsCredentials credentials{std::string(claim.access_key_id), std::string(secret_access_key), ""};
   SigV4KeyCache& cache = key_cache ? *key_cache : SigV4KeyCache::Global();
-  details.signature = SigV4Signature(
-      cache.SigningKey(credentials, auth.date, auth.region, auth.service), details.string_to_sign);
+  details.signature =
+      SigV4Signature(cache.SigningKey(credentials, claim.date, claim.region, claim.service),
+                     details.string_to_sign);
   return details;
+}
+
+StatusOr<SigV4Details> ComputePresignedSignature(const SignableRequest& request,
+                                                 const PresignedAuth& auth,
+                                                 std::string_view secret_access_key,
+                                                 bool uri_encode_path, bool normalize_path,
+                                                 SigV4KeyCache* key_cache) {
+  return ComputeClaimedSignature(request,
+                                 {auth.access_key_id, auth.date, auth.region, auth.service,
+                                  auth.amz_date, &auth.signed_headers},
+                                 secret_access_key, uri_encode_path, normalize_path, key_cache);
 }
 
 Status VerifyPresignedRequest(const SignableRequest& request, const PresignVerifyOptions& options,

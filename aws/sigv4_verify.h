@@ -43,6 +43,24 @@ struct PresignedAuth {
 // unique and including host, a 64-hex-digit signature. kUnauthenticated otherwise.
 StatusOr<PresignedAuth> ParsePresignedAuth(const QueryParams& query);
 
+// What a received signature claims, whether it came in the query or the Authorization header.
+struct ClaimedSigV4Scope {
+  std::string_view access_key_id;
+  std::string_view date;  // yyyymmdd
+  std::string_view region;
+  std::string_view service;
+  std::string_view amz_date;
+  const std::vector<std::string>* signed_headers;  // lower case, sorted; not null
+};
+
+// The signature a correct signer would have produced for `request` under `claim`. Shared by the
+// query and header verifiers.
+StatusOr<SigV4Details> ComputeClaimedSignature(const SignableRequest& request,
+                                               const ClaimedSigV4Scope& claim,
+                                               std::string_view secret_access_key,
+                                               bool uri_encode_path, bool normalize_path,
+                                               SigV4KeyCache* key_cache);
+
 // The details of the signature a correct signer would have produced for `request` (see the file
 // comment) under `auth` and `secret_access_key`. Path rules as in SigningOptions.
 StatusOr<SigV4Details> ComputePresignedSignature(const SignableRequest& request,
