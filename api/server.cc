@@ -412,7 +412,16 @@ class Server::Impl {
     bool failed = false;
     std::deque<std::string> chunks;
     for (;;) {
+      // Wait only when a Take on this strand found nothing: a Notify posted while a chunk was
+      // being written lands before the next Take, so no wake-up is lost.
       const bool closed = sink->Take(&chunks);
+      if (chunks.empty()) {
+        if (closed || sink->Cancelled()) break;
+        stream.expires_never();
+        sink->timer().expires_at(std::chrono::steady_clock::time_point::max());
+        co_await sink->timer().async_wait(net::redirect_error(use_awaitable, ec));
+        continue;
+      }
       for (const std::string& chunk : chunks) {
         if (chunk.empty()) continue;
         stream.expires_after(options_.read_timeout);
@@ -425,10 +434,6 @@ class Server::Impl {
       }
       chunks.clear();
       if (failed || sink->Cancelled()) break;
-      if (closed) break;
-      stream.expires_never();
-      sink->timer().expires_at(std::chrono::steady_clock::time_point::max());
-      co_await sink->timer().async_wait(net::redirect_error(use_awaitable, ec));
     }
     failed = failed || sink->Cancelled();
     sink->Cancel();  // no-op for the producer if it already closed; stops one that has not

@@ -65,6 +65,14 @@ class TestHandler : public RequestHandler {
         sink->Close();
       });
     }
+    if (req.path == "/many") {
+      return Response::EventStream([](std::shared_ptr<StreamSink> sink) {
+        std::thread([sink] {
+          for (int i = 0; i < 200; ++i) sink->Write(SseEvent("n", std::to_string(i)));
+          sink->Close();
+        }).detach();
+      });
+    }
     if (req.path == "/forever") {
       return Response::EventStream([this](std::shared_ptr<StreamSink> sink) {
         // Produce from another thread, as a real upstream (LLM) would.
@@ -253,6 +261,25 @@ TEST(ServerTest, StreamsServerSentEventsIncrementally) {
             "event: delta\ndata: {\"i\":0}\n\nevent: delta\ndata: {\"i\":1}\n\n"
             "event: delta\ndata: {\"i\":2}\n\nevent: done\ndata: {}\n\n");
   EXPECT_GE(chunks.size(), 3u);  // arrived as separate pieces, not one buffered body
+}
+
+// Writes racing with the connection's own chunk writes must never strand the end of the stream.
+TEST(ServerTest, BurstsOfWritesFromAnotherThreadAllArriveAndTheStreamEnds) {
+  TestHandler handler;
+  RunningServer server(Options(), handler);
+  auto transport = NewCurlTransport();
+  for (int round = 0; round < 30; ++round) {
+    HttpRequest req;
+    req.url = server.url("/many");
+    req.timeout = 5000ms;
+    std::string all;
+    auto response = transport->SendStreaming(req, [&](std::string_view chunk) {
+      all += chunk;
+      return true;
+    });
+    ASSERT_TRUE(response.ok()) << "round " << round << ": " << response.status().ToString();
+    EXPECT_NE(all.find("data: 199\n"), std::string::npos);
+  }
 }
 
 TEST(ServerTest, ClientDisconnectCancelsTheStream) {
