@@ -86,8 +86,15 @@ StatusOr<std::vector<ApiKeyInfo>> ApiKeyStore::List() {
   return keys;
 }
 
+void ApiKeyStore::ForgetCached() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.clear();
+  ++generation_;
+}
+
 Status ApiKeyStore::Revoke(std::string_view id) {
-  return db_.Write([&](Connection& c) -> Status {
+  // Forget after the commit, so no concurrent verification can re-cache the old row.
+  Status s = db_.Write([&](Connection& c) -> Status {
     RAGD_ASSIGN_OR_RETURN(
         Statement st, c.Prepare("UPDATE api_keys SET revoked_at_ms = COALESCE(revoked_at_ms, ?) "
                                 "WHERE id = ?"));
@@ -96,6 +103,8 @@ Status ApiKeyStore::Revoke(std::string_view id) {
     if (c.Changes() == 0) return NotFoundError("no API key with id '" + std::string(id) + "'");
     return OkStatus();
   });
+  ForgetCached();
+  return s;
 }
 
 StatusOr<CreatedApiKey> ApiKeyStore::Rotate(std::string_view name, Role role) {
@@ -108,6 +117,7 @@ StatusOr<CreatedApiKey> ApiKeyStore::Rotate(std::string_view name, Role role) {
     RAGD_RETURN_IF_ERROR(st.Run());
     return Insert(c, created.info, created.key);
   }));
+  ForgetCached();
   return created;
 }
 
@@ -137,6 +147,17 @@ StatusOr<Principal> ApiKeyStore::Authenticate(std::string_view key) {
   if (key.empty() || key.size() > 256) return invalid;
   const std::string id = ApiKeyId(key);
   const std::string presented_hash = Sha256Hex(key);
+  const int64_t now = UnixMillis(clock_.Now());
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation = generation_;
+    auto it = cache_.find(id);
+    if (it != cache_.end() && it->second.expires_at_ms > now &&
+        ConstantTimeEquals(it->second.key_hash, presented_hash)) {
+      return it->second.principal;
+    }
+  }
   Principal principal;
   bool ok = false;
   RAGD_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
@@ -155,10 +176,14 @@ StatusOr<Principal> ApiKeyStore::Authenticate(std::string_view key) {
   }));
   if (!ok) return invalid;
 
-  const int64_t now = UnixMillis(clock_.Now());
   bool write_last_used = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (cache_.size() > 10'000) cache_.clear();  // bounded; refilled on demand
+    // A revocation that committed while we read must not be undone by caching the old row.
+    if (generation == generation_) {
+      cache_[id] = CachedKey{presented_hash, principal, now + kAuthCacheTtlMs};
+    }
     int64_t& last = last_used_written_[id];
     if (now - last >= kLastUsedResolutionMs) {
       last = now;

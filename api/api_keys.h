@@ -5,6 +5,10 @@
 // (auth.admin_key) may have any format; their id is derived from their hash.
 // Verification looks the row up by id, then compares hashes in constant time.
 //
+// Successful verifications are cached in memory for kAuthCacheTtlMs so the hot path does no SQLite
+// work; revocations made through this store clear the cache at once, revocations made by another
+// process (`ragd keys revoke` while the server runs) take effect within that TTL.
+//
 // Thread safety: all methods may be called concurrently.
 #pragma once
 
@@ -56,9 +60,20 @@ class ApiKeyStore {
  private:
   Database& db_;
   Clock& clock_;
+  struct CachedKey {
+    std::string key_hash;  // hex SHA-256 of the whole key
+    Principal principal;
+    int64_t expires_at_ms;
+  };
+  void ForgetCached();
+
   std::mutex mu_;
   std::unordered_map<std::string, int64_t> last_used_written_;  // id -> ms; guarded by mu_
+  std::unordered_map<std::string, CachedKey> cache_;            // id -> entry; guarded by mu_
+  uint64_t generation_ = 0;  // bumped by ForgetCached; guarded by mu_
 };
+
+inline constexpr int64_t kAuthCacheTtlMs = 1000;
 
 // The id under which `key` is stored.
 std::string ApiKeyId(std::string_view key);

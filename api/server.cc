@@ -3,12 +3,12 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -34,12 +34,12 @@ using tcp = net::ip::tcp;
 using net::awaitable;
 using net::use_awaitable;
 
-// Streamed body queue between producers (any thread) and the connection coroutine (its strand).
+// Streamed body queue between producers (any thread) and the connection coroutine (its io thread).
 class StreamSinkImpl final : public StreamSink,
                              public std::enable_shared_from_this<StreamSinkImpl> {
  public:
-  explicit StreamSinkImpl(net::any_io_executor strand)
-      : strand_(strand), timer_(strand, std::chrono::steady_clock::time_point::max()) {}
+  explicit StreamSinkImpl(net::any_io_executor executor)
+      : executor_(executor), timer_(executor, std::chrono::steady_clock::time_point::max()) {}
 
   bool Write(std::string data) override {
     if (cancelled_.load()) return false;
@@ -78,15 +78,15 @@ class StreamSinkImpl final : public StreamSink,
     return closed_;
   }
 
-  // Only on the strand.
+  // Only on the connection's io thread.
   net::steady_timer& timer() { return timer_; }
 
  private:
   void Notify() {
-    net::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+    net::post(executor_, [self = shared_from_this()] { self->timer_.cancel(); });
   }
 
-  net::any_io_executor strand_;
+  net::any_io_executor executor_;
   net::steady_timer timer_;  // cancelled to wake the writer coroutine
   std::mutex mu_;
   std::deque<std::string> queue_;  // guarded by mu_
@@ -98,8 +98,8 @@ class StreamSinkImpl final : public StreamSink,
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool idle = false;                     // waiting for the next request head; strand only
-  std::shared_ptr<StreamSinkImpl> sink;  // the active stream, if any; strand only
+  bool idle = false;                     // waiting for the next request head; io thread only
+  std::shared_ptr<StreamSinkImpl> sink;  // the active stream, if any; io thread only
 };
 
 std::string NewRequestId() {
@@ -127,9 +127,22 @@ class Server::Impl {
   Impl(ServerOptions options, RequestHandler& handler)
       : options_(std::move(options)),
         handler_(handler),
-        ioc_(options_.io_threads),
+        ioc_(1),
         acceptor_(ioc_),
-        pool_(static_cast<size_t>(std::max(1, options_.worker_threads))) {}
+        pool_(static_cast<size_t>(std::max(1, options_.worker_threads))) {
+    for (int i = 1; i < options_.io_threads; ++i) {
+      extra_iocs_.push_back(std::make_unique<net::io_context>(1));
+    }
+  }
+
+  // One io_context per network thread (each run by exactly one thread, so handlers on it never
+  // race and the scheduler takes its single-threaded fast paths); connections are spread over
+  // them round-robin. ioc_ (the first) also owns the acceptor, signals and shutdown.
+  net::io_context& NextContext() {
+    if (extra_iocs_.empty()) return ioc_;
+    const size_t i = next_ioc_++ % (extra_iocs_.size() + 1);
+    return i == 0 ? ioc_ : *extra_iocs_[i - 1];
+  }
 
   ~Impl() { pool_.join(); }
 
@@ -154,8 +167,14 @@ class Server::Impl {
   void Run() {
     net::co_spawn(ioc_, Accept(), net::detached);
     std::vector<std::thread> threads;
-    for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+    for (auto& ioc : extra_iocs_) {
+      guards.push_back(net::make_work_guard(*ioc));
+      threads.emplace_back([&ioc] { ioc->run(); });
+    }
     ioc_.run();
+    guards.clear();
+    for (auto& ioc : extra_iocs_) ioc->stop();
     for (auto& t : threads) t.join();
   }
 
@@ -180,8 +199,8 @@ class Server::Impl {
   awaitable<void> Accept() {
     for (;;) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(net::make_strand(ioc_),
-                                                           net::redirect_error(use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor_.async_accept(NextContext(), net::redirect_error(use_awaitable, ec));
       if (draining_) co_return;
       if (ec) {
         if (ec == net::error::operation_aborted) co_return;
@@ -412,7 +431,7 @@ class Server::Impl {
     bool failed = false;
     std::deque<std::string> chunks;
     for (;;) {
-      // Wait only when a Take on this strand found nothing: a Notify posted while a chunk was
+      // Wait only when a Take on this thread found nothing: a Notify posted while a chunk was
       // being written lands before the next Take, so no wake-up is lost.
       const bool closed = sink->Take(&chunks);
       if (chunks.empty()) {
@@ -504,6 +523,8 @@ class Server::Impl {
   ServerOptions options_;
   RequestHandler& handler_;
   net::io_context ioc_;
+  std::vector<std::unique_ptr<net::io_context>> extra_iocs_;  // io_threads - 1 more
+  std::atomic<size_t> next_ioc_{0};
   tcp::acceptor acceptor_;
   net::thread_pool pool_;
   std::unique_ptr<net::signal_set> signals_;

@@ -1,7 +1,8 @@
 // The embedded HTTP/1.1 server: Boost.Beast + Asio with C++20 coroutines.
 //
-// - One coroutine per connection on its own strand; `io_threads` threads run the event loop, so an
-//   idle keep-alive connection costs a socket, a small buffer and a coroutine frame (no thread).
+// - One io_context per network thread (`io_threads`), connections spread round-robin; one
+//   coroutine per connection, so an idle keep-alive connection costs a socket, a small buffer and a
+//   coroutine frame (no thread).
 // - Handlers that may block (SQLite, parsing, embedding) run on a separate worker pool; handlers
 //   marked inline (health, metrics) run on the network thread.
 // - Limits: request-head size (431), body size per route (413), read timeout per request, idle
