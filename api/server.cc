@@ -210,24 +210,38 @@ class Server::Impl {
         co_await pause.async_wait(net::redirect_error(use_awaitable, ec));
         continue;
       }
-      if (open_.load() >= options_.max_connections) {
-        socket.close(ec);
-        continue;
+      Adopt(std::move(socket));
+      // Drain the backlog now: one accept per pass over the run queue would let a busy server
+      // leave new clients waiting for seconds.
+      acceptor_.non_blocking(true, ec);
+      for (int i = 0; i < 256 && !draining_; ++i) {
+        tcp::socket next(NextContext());
+        acceptor_.accept(next, ec);
+        if (ec) break;  // would_block: the backlog is empty
+        Adopt(std::move(next));
       }
-      socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<Connection>(std::move(socket));
-      {
-        std::lock_guard<std::mutex> lock(conns_mu_);
-        conns_.insert(conn);
-      }
-      ++open_;
-      auto executor = conn->stream.get_executor();
-      net::co_spawn(executor, Session(conn), [this, conn](std::exception_ptr) {
-        std::lock_guard<std::mutex> lock(conns_mu_);
-        conns_.erase(conn);
-        --open_;
-      });
     }
+  }
+
+  void Adopt(tcp::socket socket) {
+    beast::error_code ec;
+    if (open_.load() >= options_.max_connections) {
+      socket.close(ec);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      conns_.insert(conn);
+    }
+    ++open_;
+    auto executor = conn->stream.get_executor();
+    net::co_spawn(executor, Session(conn), [this, conn](std::exception_ptr) {
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      conns_.erase(conn);
+      --open_;
+    });
   }
 
   Request HeadOf(const http::request_parser<http::string_body>& parser, Connection& conn) {

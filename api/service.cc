@@ -119,6 +119,7 @@ void ApiService::Record(const Request& request, int status, double seconds) {
   const std::string& route = request.route.empty() ? std::string("unmatched") : request.route;
   requests_.Inc({route, request.method, std::to_string(status)});
   latency_.Observe({route}, seconds);
+  if (!LogEnabled(LogLevel::kInfo)) return;
   // The path, never the query: presigned URLs carry signatures there.
   request.log().Info("request", {{"method", request.method},
                                  {"path", request.path},

@@ -101,6 +101,10 @@ bool ParseLogLevel(std::string_view name, LogLevel* out) {
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
+
 void SetLogSink(std::function<void(std::string_view)> sink) {
   std::lock_guard<std::mutex> lock(g_sink_mu);
   g_sink = std::move(sink);
@@ -132,7 +136,7 @@ std::string Redact(std::string_view text) {
 }
 
 void Log(LogLevel level, std::string_view request_id, std::string_view msg, nlohmann::json fields) {
-  if (static_cast<int>(level) < g_level.load(std::memory_order_relaxed)) return;
+  if (!LogEnabled(level)) return;
   nlohmann::json line = nlohmann::json::object();
   line["ts"] = NowUtcMillis();
   line["level"] = LevelName(level);

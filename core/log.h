@@ -22,6 +22,8 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 // Parses "debug" | "info" | "warn" | "error".
 bool ParseLogLevel(std::string_view name, LogLevel* out);
 void SetLogLevel(LogLevel level);
+// True when lines at `level` are written (check before building expensive fields).
+bool LogEnabled(LogLevel level);
 // Replaces the output (default: stderr). Used by tests to capture lines; pass nullptr to restore.
 void SetLogSink(std::function<void(std::string_view line)> sink);
 
