@@ -130,6 +130,24 @@ StatusOr<SigV4Details> ComputeClaimedSignature(const SignableRequest& request,
   return details;
 }
 
+Status CheckClaimedSignature(const SignableRequest& request, const ClaimedSigV4Scope& claim,
+                             std::string_view session_token, std::string_view signature,
+                             const SigV4CredentialLookup& lookup, bool uri_encode_path,
+                             bool normalize_path, SigV4KeyCache* key_cache) {
+  StatusOr<AwsCredentials> credentials = lookup(claim.access_key_id);
+  if (!credentials.ok()) return UnauthenticatedError("unknown access key");
+  if (!ConstantTimeEquals(credentials->session_token, session_token)) {
+    return UnauthenticatedError("session token does not match");
+  }
+  RAGD_ASSIGN_OR_RETURN(SigV4Details details,
+                        ComputeClaimedSignature(request, claim, credentials->secret_access_key,
+                                                uri_encode_path, normalize_path, key_cache));
+  if (!ConstantTimeEquals(details.signature, signature)) {
+    return UnauthenticatedError("signature does not match");
+  }
+  return OkStatus();
+}
+
 StatusOr<SigV4Details> ComputePresignedSignature(const SignableRequest& request,
                                                  const PresignedAuth& auth,
                                                  std::string_view secret_access_key,
@@ -154,19 +172,11 @@ Status VerifyPresignedRequest(const SignableRequest& request, const PresignVerif
   }
   if (now > auth.signed_at + auth.expires) return PermissionDeniedError("presigned URL expired");
 
-  StatusOr<AwsCredentials> credentials = lookup(auth.access_key_id);
-  if (!credentials.ok()) return UnauthenticatedError("unknown access key");
-  if (!ConstantTimeEquals(credentials->session_token, auth.session_token)) {
-    return UnauthenticatedError("session token does not match");
-  }
-  RAGD_ASSIGN_OR_RETURN(SigV4Details details,
-                        ComputePresignedSignature(request, auth, credentials->secret_access_key,
-                                                  options.uri_encode_path, options.normalize_path,
-                                                  options.key_cache));
-  if (!ConstantTimeEquals(details.signature, auth.signature)) {
-    return UnauthenticatedError("signature does not match");
-  }
-  return OkStatus();
+  return CheckClaimedSignature(request,
+                               {auth.access_key_id, auth.date, auth.region, auth.service,
+                                auth.amz_date, &auth.signed_headers},
+                               auth.session_token, auth.signature, lookup, options.uri_encode_path,
+                               options.normalize_path, options.key_cache);
 }
 
 }  // namespace ragd

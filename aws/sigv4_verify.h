@@ -61,6 +61,17 @@ StatusOr<SigV4Details> ComputeClaimedSignature(const SignableRequest& request,
                                                bool uri_encode_path, bool normalize_path,
                                                SigV4KeyCache* key_cache);
 
+// Resolves an access key id to its credentials. Any non-OK status means "unknown key".
+using SigV4CredentialLookup =
+    std::function<StatusOr<AwsCredentials>(std::string_view access_key_id)>;
+
+// The step both verifiers end with: looks up the claimed access key, checks the session token,
+// recomputes the signature and compares it in constant time (all failures kUnauthenticated).
+Status CheckClaimedSignature(const SignableRequest& request, const ClaimedSigV4Scope& claim,
+                             std::string_view session_token, std::string_view signature,
+                             const SigV4CredentialLookup& lookup, bool uri_encode_path,
+                             bool normalize_path, SigV4KeyCache* key_cache);
+
 // The details of the signature a correct signer would have produced for `request` (see the file
 // comment) under `auth` and `secret_access_key`. Path rules as in SigningOptions.
 StatusOr<SigV4Details> ComputePresignedSignature(const SignableRequest& request,
@@ -68,10 +79,6 @@ StatusOr<SigV4Details> ComputePresignedSignature(const SignableRequest& request,
                                                  std::string_view secret_access_key,
                                                  bool uri_encode_path, bool normalize_path,
                                                  SigV4KeyCache* key_cache = nullptr);
-
-// Resolves an access key id to its credentials. Any non-OK status means "unknown key".
-using SigV4CredentialLookup =
-    std::function<StatusOr<AwsCredentials>(std::string_view access_key_id)>;
 
 struct PresignVerifyOptions {
   // Required scope; empty accepts any.

@@ -152,19 +152,11 @@ Status VerifyHeaderSignedRequest(const SignableRequest& request, const HeaderVer
       now > auth.signed_at + options.max_clock_skew) {
     return PermissionDeniedError("X-Amz-Date is too far from the server's time");
   }
-  StatusOr<AwsCredentials> credentials = lookup(auth.access_key_id);
-  if (!credentials.ok()) return UnauthenticatedError("unknown access key");
-  if (!ConstantTimeEquals(credentials->session_token, auth.session_token)) {
-    return UnauthenticatedError("session token does not match");
-  }
-  RAGD_ASSIGN_OR_RETURN(
-      SigV4Details details,
-      ComputeHeaderSignature(request, auth, credentials->secret_access_key, options.uri_encode_path,
-                             options.normalize_path, options.key_cache));
-  if (!ConstantTimeEquals(details.signature, auth.signature)) {
-    return UnauthenticatedError("signature does not match");
-  }
-  return OkStatus();
+  return CheckClaimedSignature(request,
+                               {auth.access_key_id, auth.date, auth.region, auth.service,
+                                auth.amz_date, &auth.signed_headers},
+                               auth.session_token, auth.signature, lookup, options.uri_encode_path,
+                               options.normalize_path, options.key_cache);
 }
 
 std::vector<std::string> UnsignedAmzHeaders(const HttpHeaders& headers,
