@@ -12,6 +12,8 @@ APT_PACKAGES=(
   libboost1.74-dev libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev
   libsqlite3-dev sqlite3 libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  libfaiss-dev libopenblas-dev liblapack-dev libpoppler-cpp-dev libicu-dev libgumbo-dev libmd4c-dev
+  libzip-dev libpugixml-dev libuchardet-dev poppler-utils qpdf
 )
 
 as_root() {

@@ -1,0 +1,1 @@
+#include "engine/llm_provider.h"
