@@ -14,6 +14,7 @@
 #include "api/handlers.h"
 #include "api/object_upload.h"
 #include "core/crypto.h"
+#include "engine/engine.h"
 #include "ingest/local_object_store.h"
 
 namespace ragd {
@@ -135,6 +136,13 @@ Response HandleObjectPut(ApiContext& ctx, Request& req) {
                                    {"object", stored->key},
                                    {"size", stored->size},
                                    {"sha256", stored->sha256}});
+  if (ctx.engine != nullptr) {
+    // Ingestion starts by itself. The object is stored either way; a failure here leaves the
+    // document pending, and POST .../documents/{id}/ingest retries it.
+    StatusOr<std::optional<Document>> doc =
+        ctx.engine->OnObjectStored(stored->key, static_cast<int64_t>(stored->size), stored->sha256);
+    if (!doc.ok()) req.log().Error("cannot queue ingestion", {{"error", doc.status().message()}});
+  }
   Response response;
   response.status = 200;
   response.headers.emplace_back("ETag", stored->etag);

@@ -16,6 +16,9 @@
 
 namespace ragd {
 
+class Engine;
+class ChatService;
+
 class LocalObjectStore;
 class UploadUrlIssuer;
 
@@ -37,6 +40,10 @@ struct ApiContext {
   AwsCredentials object_credentials;
   // Issues presigned upload URLs (local endpoint or S3); null when none is configured.
   UploadUrlIssuer* upload_urls = nullptr;
+  // Bots, documents, retrieval and chat; null serves only system, key and object routes.
+  Engine* engine = nullptr;
+  // Conversations and chat turns; null: no conversation routes.
+  ChatService* chat = nullptr;
 };
 
 class ApiService final : public RequestHandler {

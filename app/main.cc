@@ -48,7 +48,18 @@ int main(int argc, char** argv) {
   serve->add_flag(
       "--demo", serve_flags.demo,
       "Print the URL and a fresh demo admin API key (the previous demo key is revoked)");
+  serve->add_option("--demo-dir", serve_flags.demo_dir,
+                    "Documents for the demo bot (default: data/demo of the source tree)");
   AddConfigFlags(serve, &flags);
+
+  ragd::IngestFlags ingest_flags;
+  CLI::App* ingest = app.add_subcommand(
+      "ingest", "Ingest files and folders into a bot (created if missing), with a progress bar");
+  ingest->add_option("--bot", ingest_flags.bot, "The bot's key")->required();
+  ingest->add_option("--password", ingest_flags.password, "Password for encrypted PDFs");
+  ingest->add_flag("--quiet", ingest_flags.quiet, "No progress bar");
+  ingest->add_option("paths", ingest_flags.paths, "Files or folders")->required();
+  AddConfigFlags(ingest, &flags);
 
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
   }
 
   if (serve->parsed()) return ragd::RunServe(*config, serve_flags);
+  if (ingest->parsed()) return ragd::RunIngest(*config, ingest_flags);
   if (create->parsed()) return ragd::RunKeysCreate(*config, key_name, key_role);
   if (list->parsed()) return ragd::RunKeysList(*config);
   if (revoke->parsed()) return ragd::RunKeysRevoke(*config, key_id);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ingest/object_credentials.h"
+#include "ingest/s3_object_store.h"
 
 namespace ragd {
 namespace {
@@ -46,6 +47,8 @@ Status OpenS3(const Config& config, ObjectBackend& out) {
       options, *out.http, Clock::Real(), [chain] { return chain->GetCredentials(); });
   if (!client.ok()) return client.status().WithContext("objects.s3_endpoint / objects.region");
   out.s3 = *std::move(client);
+  out.s3_store =
+      std::make_unique<S3ObjectStore>(*out.s3, std::filesystem::path(config.data_dir) / "tmp");
   out.issuer = std::make_unique<S3UploadUrlIssuer>(
       *out.s3, config.objects_bucket, std::chrono::seconds(config.objects_url_expiry_seconds),
       static_cast<uint64_t>(config.objects_max_upload_bytes));

@@ -29,6 +29,12 @@ struct ObjectBackend {
   std::unique_ptr<AwsCredentialChain> chain;
   std::unique_ptr<S3Client> s3;
   std::unique_ptr<UploadUrlIssuer> issuer;
+  std::unique_ptr<ObjectStore> s3_store;  // s3: what ingestion reads uploads through
+
+  // The store ingestion reads from (local or S3).
+  ObjectStore* reader() const {
+    return store != nullptr ? static_cast<ObjectStore*>(store.get()) : s3_store.get();
+  }
 };
 
 // Opens the backend; for "local" also resolves the key pair and removes leftovers of interrupted

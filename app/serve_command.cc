@@ -3,12 +3,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <thread>
 
 #include "api/api_keys.h"
 #include "api/server.h"
 #include "api/service.h"
 #include "app/commands.h"
+#include "app/engine_setup.h"
 #include "app/objects.h"
 #include "app/storage.h"
 #include "core/log.h"
@@ -58,6 +60,7 @@ int RunServe(const Config& config, const ServeFlags& flags) {
     std::fprintf(stderr, "ragd: %s\n", db.status().message().c_str());
     return 1;
   }
+  if (Status s = LockDataDir(config); !s.ok()) return Fail(log, "cannot use the data directory", s);
   ApiKeyStore keys(**db, Clock::Real());
   if (!config.auth_admin_key.empty()) {
     Status s = keys.Ensure(config.auth_admin_key, "configured-admin", Role::kAdmin);
@@ -70,6 +73,10 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   StatusOr<ObjectBackend> objects =
       OpenObjectBackend(config, **db, PublicUrl(config, config.server_port), log);
   if (!objects.ok()) return Fail(log, "cannot open the object store", objects.status());
+
+  StatusOr<EngineBundle> engine = OpenEngine(config, **db, *objects);
+  if (!engine.ok()) return Fail(log, "cannot start the engine", engine.status());
+  if (Status s = engine->engine->Start(); !s.ok()) return Fail(log, "cannot start the engine", s);
 
   MetricsRegistry metrics;
   Gauge& open_connections =
@@ -90,6 +97,7 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   ctx.objects = objects->store.get();  // null with objects.store = s3: no local endpoint
   ctx.object_credentials = objects->credentials;
   ctx.upload_urls = objects->issuer.get();
+  ctx.engine = engine->engine.get();
   ApiService service(ctx);
 
   ServerOptions options;
@@ -126,16 +134,24 @@ int RunServe(const Config& config, const ServeFlags& flags) {
       std::fprintf(stderr, "ragd: %s\n", demo_key.status().message().c_str());
       return 1;
     }
+    const std::filesystem::path demo_dir =
+        flags.demo_dir.empty() ? DefaultDemoDir() : std::filesystem::path(flags.demo_dir);
+    StatusOr<Bot> demo_bot =
+        EnsureDemoBot(*engine->engine, Caller{demo_key->info.id, true}, demo_dir);
+    if (!demo_bot.ok()) return Fail(log, "cannot set up the demo bot", demo_bot.status());
     // Printed to stdout for the person at the terminal only; logs never contain it.
     std::printf(
-        "\nragd is running at %s\nAdmin API key (demo, replaced on every --demo start): "
-        "%s\nTry: curl -H 'Authorization: Bearer %s' %s/v1/me\n\n",
-        url.c_str(), demo_key->key.c_str(), demo_key->key.c_str(), url.c_str());
+        "\nragd is running at %s\nAdmin API key (demo, replaced on every --demo start): %s\n"
+        "Demo bot: '%s' over %s\nTry: curl -H 'Authorization: Bearer %s' "
+        "'%s/v1/bots/demo/search?q=how+long+is+the+warranty'\n\n",
+        url.c_str(), demo_key->key.c_str(), demo_bot->config.title.c_str(), demo_dir.c_str(),
+        demo_key->key.c_str(), url.c_str());
     std::fflush(stdout);
   }
   server.ShutdownOnSignals();
   server.Run();
   accepting = false;
+  engine->engine->Stop();
   if (server.in_flight() > 0) {
     // Handlers still blocked after the grace period: exit without waiting for them. Storage
     // is SQLite in WAL mode, so an interrupted write is rolled back on the next start.

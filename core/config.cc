@@ -136,6 +136,34 @@ void AddObjectOptions(std::vector<OptionSpec>& o) {
                         &Config::objects_url_expiry_seconds, 1, 604800));
 }
 
+void AddEngineOptions(std::vector<OptionSpec>& o) {
+  o.push_back(StringOption("models.dir",
+                           "Directory with the USE-lite embedding model (empty: models/use-lite-en "
+                           "of the source tree; the hashing embedder is used when absent)",
+                           &Config::models_dir));
+  o.push_back(IntOption("ingest.workers", "Ingestion worker threads (0: one per core)",
+                        &Config::ingest_workers, 0, 256));
+  o.push_back(IntOption("ingest.max_pages", "Pages a document may have", &Config::ingest_max_pages,
+                        1, 1'000'000));
+  o.push_back(IntOption("ingest.max_text_bytes", "Text a document may yield",
+                        &Config::ingest_max_text_bytes, 1024, int64_t{1} << 34));
+  o.push_back(IntOption("ingest.time_limit_seconds", "Time one document may take to parse",
+                        &Config::ingest_time_limit_seconds, 1, 86400));
+  o.push_back(IntOption("index.memory_budget_mb",
+                        "Memory for loaded vector indexes; least recently used bots are unloaded",
+                        &Config::index_memory_budget_mb, 16, int64_t{1} << 24));
+  o.push_back(
+      StringOption("aws.region", "AWS region for Bedrock", &Config::aws_region,
+                   [](const std::string& v) { return ValidateScopeText(v, 1, 64, "the region"); }));
+  o.push_back(StringOption("bedrock.endpoint",
+                           "Bedrock Runtime endpoint override, scheme://host[:port] (empty: AWS)",
+                           &Config::bedrock_endpoint));
+  o.push_back(StringOption("openai.base_url", "Base URL of an OpenAI-compatible server",
+                           &Config::openai_base_url));
+  o.push_back(StringOption("openai.api_key", "API key for the OpenAI-compatible server",
+                           &Config::openai_api_key, nullptr, /*secret=*/true));
+}
+
 std::vector<OptionSpec> BuildOptions() {
   constexpr int64_t kMaxInt = 2'147'483'647;
   std::vector<OptionSpec> o;
@@ -189,6 +217,7 @@ std::vector<OptionSpec> BuildOptions() {
       },
       /*secret=*/true));
   AddObjectOptions(o);
+  AddEngineOptions(o);
   return o;
 }
 

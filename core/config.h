@@ -50,6 +50,20 @@ struct Config {
   std::string objects_secret_access_key;
   int64_t objects_max_upload_bytes = 100 * 1024 * 1024;
   int objects_url_expiry_seconds = 900;
+
+  // Ingestion and retrieval.
+  std::string models_dir;  // empty: the USE-lite files next to the binary's source tree
+  int ingest_workers = 0;  // 0: one per core
+  int64_t ingest_max_pages = 5000;
+  int64_t ingest_max_text_bytes = 64LL << 20;
+  int ingest_time_limit_seconds = 600;
+  int64_t index_memory_budget_mb = 2048;
+
+  // Remote model providers (used by bots whose model or embedder names them).
+  std::string aws_region = "us-east-1";  // Bedrock; credentials come from the AWS chain
+  std::string bedrock_endpoint;          // empty: https://bedrock-runtime.<region>.amazonaws.com
+  std::string openai_base_url = "http://127.0.0.1:11434";  // OpenAI-compatible (Ollama default)
+  std::string openai_api_key;
 };
 
 enum class OptionType { kString, kInt, kBool };

@@ -106,6 +106,9 @@ struct Transfer {
   // Response side.
   std::string* body = nullptr;                // buffered mode
   const HttpBodyCallback* on_body = nullptr;  // streaming mode
+  const HttpHeadCallback* on_head = nullptr;  // streaming mode, optional
+  bool head_delivered = false;
+  CURL* handle = nullptr;  // for the response code when on_head is called
   HttpHeaders headers;
   bool cancelled = false;
   std::string callback_error;
@@ -133,6 +136,16 @@ bool MayLeakSecret(std::string_view text, const HttpRequest& request, const Pars
   return false;
 }
 
+// Calls the head callback once, if there is one; false if it asked to abort. Body bytes only
+// flow for the final response, so its status is known by the time the first one arrives.
+bool DeliverHead(Transfer* t) {
+  if (t->on_head == nullptr || t->head_delivered) return true;
+  t->head_delivered = true;
+  long status = 0;
+  curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+  return (*t->on_head)(static_cast<int>(status), t->headers);
+}
+
 size_t OnResponseBody(char* data, size_t size, size_t nmemb, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
   size_t n = size * nmemb;
@@ -141,6 +154,10 @@ size_t OnResponseBody(char* data, size_t size, size_t nmemb, void* userdata) {
     return n;
   }
   try {
+    if (!DeliverHead(t)) {
+      t->cancelled = true;
+      return 0;
+    }
     if ((*t->on_body)(std::string_view(data, n))) return n;
     t->cancelled = true;
   } catch (const std::exception& e) {
@@ -297,9 +314,15 @@ class CurlTransport final : public HttpTransport {
                                        const HttpBodyCallback& on_body) override {
     return Perform(request, &on_body);
   }
+  StatusOr<HttpResponse> SendStreamingWithHead(const HttpRequest& request,
+                                               const HttpHeadCallback& on_head,
+                                               const HttpBodyCallback& on_body) override {
+    return Perform(request, &on_body, &on_head);
+  }
 
  private:
-  StatusOr<HttpResponse> Perform(const HttpRequest& request, const HttpBodyCallback* on_body);
+  StatusOr<HttpResponse> Perform(const HttpRequest& request, const HttpBodyCallback* on_body,
+                                 const HttpHeadCallback* on_head = nullptr);
   Status MapError(CURLcode code, const HttpRequest& request, const ParsedUrl& url,
                   const Transfer& transfer, const char* error_buffer) const;
 
@@ -308,7 +331,8 @@ class CurlTransport final : public HttpTransport {
 };
 
 StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
-                                              const HttpBodyCallback* on_body) {
+                                              const HttpBodyCallback* on_body,
+                                              const HttpHeadCallback* on_head) {
   if (!IsToken(request.method)) return InvalidArgumentError("HTTP: invalid request method");
   RAGD_ASSIGN_OR_RETURN(ParsedUrl url, ParseUrl(request.method, request.url));
 
@@ -316,6 +340,7 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   Transfer transfer;
   transfer.body = &response.body;
   transfer.on_body = on_body;
+  transfer.on_head = on_head;
   transfer.upload = request.body;
 
   UploadFilePtr file;
@@ -346,6 +371,7 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   CurlEasyPtr handle = pool_.Acquire(url.origin);
   if (!handle) return ResourceExhaustedError("HTTP: cannot allocate a curl handle");
   CURL* h = handle.get();
+  transfer.handle = h;
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
@@ -376,10 +402,28 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
+  bool head_accepted = true;  // an empty body: the head callback has not run yet
+  try {
+    head_accepted = DeliverHead(&transfer);
+  } catch (const std::exception& e) {
+    head_accepted = false;
+    transfer.callback_error = e.what();
+  } catch (...) {
+    head_accepted = false;
+    transfer.callback_error = "unknown exception";
+  }
   response.headers = std::move(transfer.headers);
   // Forget every pointer into this stack frame; the live connection, DNS cache and share stay.
   curl_easy_reset(h);
   pool_.Release(std::move(url.origin), std::move(handle));
+  if (!head_accepted) {
+    if (!transfer.callback_error.empty()) {
+      return InternalError(request.method + " " + url.redacted +
+                           ": head callback threw: " + transfer.callback_error);
+    }
+    return CancelledError(request.method + " " + url.redacted +
+                          ": head callback cancelled the transfer");
+  }
   return response;
 }
 
@@ -438,6 +482,20 @@ std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_vi
     if (EqualsIgnoreCase(key, name)) return value;
   }
   return std::nullopt;
+}
+
+StatusOr<HttpResponse> HttpTransport::SendStreamingWithHead(const HttpRequest& request,
+                                                            const HttpHeadCallback& on_head,
+                                                            const HttpBodyCallback& on_body) {
+  std::string body;
+  RAGD_ASSIGN_OR_RETURN(HttpResponse response, SendStreaming(request, [&](std::string_view chunk) {
+                          body.append(chunk);
+                          return true;
+                        }));
+  if (!on_head(response.status, response.headers) || (!body.empty() && !on_body(body))) {
+    return CancelledError("HTTP " + request.method + ": callback cancelled the transfer");
+  }
+  return response;
 }
 
 std::unique_ptr<HttpTransport> NewCurlTransport(const CurlTransportOptions& options) {

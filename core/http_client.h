@@ -49,6 +49,11 @@ struct HttpResponse {
 // Receives the response body as it arrives. Return false to abort the transfer (kCancelled).
 using HttpBodyCallback = std::function<bool(std::string_view chunk)>;
 
+// Receives the final response's status and headers (names lower-cased) before any body byte, so
+// a streaming caller can tell an error document from the stream it asked for. Return false to
+// abort the transfer (kCancelled).
+using HttpHeadCallback = std::function<bool(int status, const HttpHeaders& headers)>;
+
 // Thread safety: implementations must allow concurrent Send calls from many threads.
 class HttpTransport {
  public:
@@ -59,6 +64,14 @@ class HttpTransport {
   // thread); the returned response has status and headers but an empty body.
   virtual StatusOr<HttpResponse> SendStreaming(const HttpRequest& request,
                                                const HttpBodyCallback& on_body) = 0;
+  // Like SendStreaming, but first calls `on_head` exactly once with the final status and headers
+  // (before the first body chunk, or after the exchange when the body is empty; not at all when
+  // the exchange fails before a body byte arrives). The default implementation buffers the whole
+  // body through SendStreaming, then calls on_head and hands on_body the body in one piece: correct
+  // but not incremental, and a torn body is lost; transports that can should override it.
+  virtual StatusOr<HttpResponse> SendStreamingWithHead(const HttpRequest& request,
+                                                       const HttpHeadCallback& on_head,
+                                                       const HttpBodyCallback& on_body);
 };
 
 struct CurlTransportOptions {

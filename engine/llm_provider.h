@@ -1,8 +1,8 @@
 // LlmProvider: one model call for one chat turn, streamed.
 //
-// The engine composes the prompt (system text, history, the user's turn with numbered sources) and hands it
-// to a provider. Remote providers (Bedrock Converse, OpenAI-compatible) send `system` + `messages`; the
-// extractive provider ignores them and answers from `question` + `sources` alone.
+// The engine composes the prompt (system text, history, the user's turn with numbered sources) and
+// hands it to a provider. Remote providers (Bedrock Converse, OpenAI-compatible) send `system` +
+// `messages`; the extractive provider ignores them and answers from `question` + `sources` alone.
 #pragma once
 
 #include <atomic>
@@ -46,7 +46,8 @@ struct LlmRequest {
   std::string system;
   std::vector<LlmMessage> messages;  // alternating, oldest first, last one is the user's turn
   GenerationConfig generation;
-  // For the extractive provider (and for degradation to it): the standalone question and the sources.
+  // For the extractive provider (and for degradation to it): the standalone question and the
+  // sources.
   std::string question;
   std::vector<SourcePassage> sources;
 };
@@ -57,22 +58,24 @@ struct LlmUsage {
 };
 
 struct LlmResult {
-  std::string text;         // the whole answer (the concatenation of all deltas)
-  std::string stop_reason;  // Bedrock vocabulary: end_turn, max_tokens, stop_sequence, ...; "cancelled"
+  std::string text;  // the whole answer (the concatenation of all deltas)
+  std::string
+      stop_reason;  // Bedrock vocabulary: end_turn, max_tokens, stop_sequence, ...; "cancelled"
   LlmUsage usage;
 };
 
-// Receives text as it is generated. Returning false cancels the call (the client went away); the provider
-// then aborts the upstream request promptly and returns Cancelled.
+// Receives text as it is generated. Returning false cancels the call (the client went away); the
+// provider then aborts the upstream request promptly and returns Cancelled.
 using DeltaSink = std::function<bool(std::string_view delta)>;
 
 class LlmProvider {
  public:
   virtual ~LlmProvider() = default;
   virtual std::string name() const = 0;  // "bedrock", "openai", "extractive"
-  // Thread-safe. Errors: Unavailable (provider down, circuit open, retries exhausted), ResourceExhausted
-  // (throttled after retries), InvalidArgument (request rejected by the model), Cancelled, DeadlineExceeded.
-  // Once a delta has been delivered the call is never retried (the user already saw text).
+  // Thread-safe. Errors: Unavailable (provider down, circuit open, retries exhausted),
+  // ResourceExhausted (throttled after retries), InvalidArgument (request rejected by the model),
+  // Cancelled, DeadlineExceeded. Once a delta has been delivered the call is never retried (the
+  // user already saw text).
   virtual StatusOr<LlmResult> Generate(const LlmRequest& request, const DeltaSink& on_delta) = 0;
 };
 

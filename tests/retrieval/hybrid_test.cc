@@ -1,0 +1,179 @@
+#include "retrieval/hybrid.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "retrieval/hashing_embedder.h"
+
+namespace ragd {
+namespace {
+
+std::vector<int64_t> Ids(const std::vector<HybridHit>& hits) {
+  std::vector<int64_t> ids;
+  for (const HybridHit& h : hits) ids.push_back(h.chunk_id);
+  return ids;
+}
+
+TEST(FusionTest, ReciprocalRankFusionMatchesHandComputation) {
+  std::vector<VectorHit> v = {{1, 0.9f}, {2, 0.8f}, {3, 0.7f}};
+  std::vector<LexicalHit> l = {{3, 12.0}, {4, 5.0}};
+  auto hits = FuseReciprocalRank(v, l, 60);
+  // 3: 1/63 + 1/61; 1: 1/61; 2: 1/62; 4: 1/62 (tie -> lower id first). Max = 2/61.
+  ASSERT_EQ(Ids(hits), (std::vector<int64_t>{3, 1, 2, 4}));
+  EXPECT_NEAR(hits[0].score, (1.0 / 63 + 1.0 / 61) / (2.0 / 61), 1e-12);
+  EXPECT_NEAR(hits[1].score, (1.0 / 61) / (2.0 / 61), 1e-12);
+  EXPECT_EQ(hits[0].vector_rank, 3);
+  EXPECT_EQ(hits[0].lexical_rank, 1);
+  EXPECT_DOUBLE_EQ(hits[0].lexical_score, 12.0);
+  EXPECT_EQ(hits[3].vector_rank, 0);
+  EXPECT_EQ(hits[3].lexical_rank, 2);
+}
+
+TEST(FusionTest, WeightedMinMaxFusionMatchesHandComputation) {
+  std::vector<VectorHit> v = {{1, 0.9f}, {2, 0.5f}, {3, 0.1f}};
+  std::vector<LexicalHit> l = {{3, 20.0}, {4, 10.0}, {1, 0.0}};
+  auto hits = FuseWeighted(v, l, 0.5, ScoreNormalization::kMinMax);
+  // normalised v: 1->1, 2->0.5, 3->0; l: 3->1, 4->0.5, 1->0. Missing = 0.
+  // 1: 0.5, 2: 0.25, 3: 0.5, 4: 0.25
+  ASSERT_EQ(Ids(hits), (std::vector<int64_t>{1, 3, 2, 4}));
+  EXPECT_NEAR(hits[0].score, 0.5, 1e-6);
+  EXPECT_NEAR(hits[2].score, 0.25, 1e-6);
+  auto lexical_only = FuseWeighted(v, l, 0.0, ScoreNormalization::kMinMax);
+  EXPECT_EQ(lexical_only[0].chunk_id, 3);
+  auto z = FuseWeighted(v, l, 0.5, ScoreNormalization::kZScore);
+  EXPECT_EQ(z.size(), 4u);
+  EXPECT_GT(z[0].score, z[3].score);
+}
+
+class HybridSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() /
+            ("ragd_hybrid_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    std::filesystem::remove(path_);
+    db_ = Database::Open(path_.string(), {}).value();
+    embedder_ = NewHashingEmbedder(256);
+    vectors_ = VectorIndex::Create(embedder_->id(), embedder_->dim()).value();
+    rows_ = {
+        {1, "guide", "Accounts", "Reset your password from the login page.", {"faq"}},
+        {2, "guide", "Accounts", "Two-factor authentication adds a second login step.", {}},
+        {3, "pricing", "Billing", "The premium plan costs ten dollars per month.", {"faq"}},
+        {4, "pricing", "Billing", "Refunds are issued within fourteen days.", {}},
+        {5, "misc", "Office", "Our office dog is called Biscuit.", {}},
+    };
+    std::vector<std::string> texts;
+    std::vector<int64_t> ids;
+    for (const LexicalRow& r : rows_) {
+      texts.push_back(r.title + "\n" + r.text);
+      ids.push_back(r.chunk_id);
+    }
+    auto vecs = embedder_->Embed(texts, EmbedPurpose::kDocument).value();
+    ASSERT_TRUE(vectors_->Add(ids, vecs).ok());
+    ASSERT_TRUE(db_->Write([&](Connection& c) { return lexical_.Add(c, "bot", rows_); }).ok());
+  }
+  void TearDown() override {
+    db_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_.string() + suffix);
+  }
+
+  std::vector<HybridHit> Search(const std::string& query, const HybridOptions& options) {
+    std::vector<float> qv;
+    if (options.type != SearchType::kLexical) {
+      std::vector<std::string> q = {query};
+      qv = embedder_->Embed(q, EmbedPurpose::kQuery).value();
+    }
+    std::vector<HybridHit> hits;
+    Status s = db_->Read([&](Connection& c) -> Status {
+      HybridSources sources{vectors_.get(), &lexical_, &c, "bot"};
+      RAGD_ASSIGN_OR_RETURN(hits, HybridSearch(sources, query, qv, options));
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return hits;
+  }
+
+  std::filesystem::path path_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Embedder> embedder_;
+  std::unique_ptr<VectorIndex> vectors_;
+  LexicalIndex lexical_;
+  std::vector<LexicalRow> rows_;
+};
+
+TEST_F(HybridSearchTest, EachModeFindsTheRelevantChunk) {
+  for (SearchType type : {SearchType::kSemantic, SearchType::kLexical, SearchType::kHybrid}) {
+    for (FusionMethod fusion : {FusionMethod::kReciprocalRank, FusionMethod::kWeightedScore}) {
+      HybridOptions options;
+      options.type = type;
+      options.fusion = fusion;
+      options.max_results = 3;
+      auto hits = Search("how do I reset my password", options);
+      ASSERT_FALSE(hits.empty());
+      EXPECT_EQ(hits[0].chunk_id, 1) << static_cast<int>(type);
+      EXPECT_LE(hits.size(), 3u);
+      if (type == SearchType::kHybrid) {
+        EXPECT_EQ(hits[0].vector_rank, 1);
+        EXPECT_EQ(hits[0].lexical_rank, 1);
+        EXPECT_NEAR(hits[0].score, 1.0, 1e-9);  // first in both lists
+      }
+      if (type == SearchType::kLexical) {
+        EXPECT_EQ(hits[0].vector_rank, 0);
+      }
+      if (type == SearchType::kSemantic) {
+        EXPECT_EQ(hits[0].lexical_rank, 0);
+      }
+    }
+  }
+}
+
+TEST_F(HybridSearchTest, FiltersApplyToBothSides) {
+  HybridOptions options;
+  options.filter.document_ids = {"pricing"};
+  auto hits = Search("password refunds plan", options);
+  ASSERT_FALSE(hits.empty());
+  for (const HybridHit& h : hits) EXPECT_TRUE(h.chunk_id == 3 || h.chunk_id == 4) << h.chunk_id;
+  options.filter = SearchFilter{.document_ids = {}, .tags = {"faq"}};
+  options.type = SearchType::kSemantic;
+  for (const HybridHit& h : Search("office dog", options)) {
+    EXPECT_TRUE(h.chunk_id == 1 || h.chunk_id == 3) << h.chunk_id;
+  }
+}
+
+TEST_F(HybridSearchTest, MinScoreAndMaxResults) {
+  HybridOptions options;
+  options.max_results = 10;
+  auto all = Search("login password", options);
+  ASSERT_GE(all.size(), 3u);
+  options.min_score = all[1].score;
+  auto top = Search("login password", options);
+  EXPECT_LE(top.size(), all.size() - 1);
+  for (const HybridHit& h : top) EXPECT_GE(h.score, all[1].score);
+  options = HybridOptions{};
+  options.max_results = 1;
+  EXPECT_EQ(Search("login password", options).size(), 1u);
+}
+
+TEST_F(HybridSearchTest, MissingPiecesAreHandled) {
+  HybridOptions options;
+  options.type = SearchType::kLexical;
+  std::vector<HybridHit> hits;
+  // No lexical index given for a lexical search: a clear error, not a crash.
+  HybridSources none{vectors_.get(), nullptr, nullptr, "bot"};
+  EXPECT_EQ(HybridSearch(none, "x", {}, options).status().code(), StatusCode::kInvalidArgument);
+  // A bot without vectors still gets lexical results in hybrid mode.
+  ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                   HybridSources sources{nullptr, &lexical_, &c, "bot"};
+                   HybridOptions hybrid;
+                   RAGD_ASSIGN_OR_RETURN(hits, HybridSearch(sources, "refunds", {}, hybrid));
+                   return OkStatus();
+                 })
+                  .ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].chunk_id, 4);
+}
+
+}  // namespace
+}  // namespace ragd

@@ -1,0 +1,203 @@
+#include "retrieval/lexical_index.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+namespace ragd {
+namespace {
+
+class LexicalIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() /
+            ("ragd_lex_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
+    std::filesystem::remove(path_);
+    db_ = Database::Open(path_.string(), {}).value();
+  }
+  void TearDown() override {
+    db_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(path_.string() + suffix);
+    }
+  }
+
+  void AddRows(const std::string& bot, const std::vector<LexicalRow>& rows) {
+    ASSERT_TRUE(db_->Write([&](Connection& c) { return index_.Add(c, bot, rows); }).ok());
+  }
+  std::vector<int64_t> Ids(const std::string& bot, std::string_view query, int k = 10,
+                           const SearchFilter& filter = {}) {
+    std::vector<int64_t> ids;
+    Status s = db_->Read([&](Connection& c) -> Status {
+      RAGD_ASSIGN_OR_RETURN(auto hits, index_.Search(c, bot, query, k, filter));
+      for (const LexicalHit& h : hits) ids.push_back(h.id);
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString() << " for query: " << query;
+    return ids;
+  }
+  std::vector<LexicalRow> Corpus() {
+    return {
+        {1, "doc-a", "Password help", "How to reset your password when you forgot it.", {"faq"}},
+        {2, "doc-a", "Billing", "Invoices are sent monthly by email.", {"billing", "faq"}},
+        {3, "doc-b", "Security", "Two-factor authentication protects your account.", {}},
+        {4, "doc-c", "Résumé tips", "Write a concise résumé; recruiters skim.", {"careers"}},
+    };
+  }
+
+  std::filesystem::path path_;
+  std::unique_ptr<Database> db_;
+  LexicalIndex index_;
+};
+
+TEST(BuildFtsQueryTest, QuotesWordsDropsStopWordsAndNeverEmitsSyntax) {
+  EXPECT_EQ(BuildFtsQuery("How do I reset the password?"),
+            "\"How\" OR \"do\" OR \"I\" OR \"reset\" OR \"password\"");
+  EXPECT_EQ(BuildFtsQuery("the of and"), "\"the\" OR \"of\" OR \"and\"");  // only stop words
+  EXPECT_EQ(BuildFtsQuery("title:x NEAR(a b) \"q\" c* ^d"),
+            "\"title\" OR \"x\" OR \"NEAR\" OR \"b\" OR \"q\" OR \"c\" OR \"d\"");
+  EXPECT_EQ(BuildFtsQuery("  ,;:!?  "), "");
+  EXPECT_EQ(BuildFtsQuery("café naïve"), "\"café\" OR \"naïve\"");
+  EXPECT_EQ(BuildFtsQuery("one two three", 2), "\"one\" OR \"two\"");
+}
+
+TEST_F(LexicalIndexTest, RanksMatchingChunksAndStemsWords) {
+  AddRows("bot-1", Corpus());
+  EXPECT_EQ(Ids("bot-1", "resetting passwords"), std::vector<int64_t>{1});
+  EXPECT_EQ(Ids("bot-1", "invoice"), std::vector<int64_t>{2});
+  EXPECT_EQ(Ids("bot-1", "resume"), std::vector<int64_t>{4});  // diacritics removed
+  EXPECT_EQ(Ids("bot-1", "security")[0], 3);                   // title is indexed
+  EXPECT_TRUE(Ids("bot-1", "kangaroo").empty());
+  auto two = Ids("bot-1", "password email");
+  EXPECT_EQ(two.size(), 2u);
+  int64_t count = 0;
+  ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                   RAGD_ASSIGN_OR_RETURN(count, index_.Count(c, "bot-1"));
+                   return OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(count, 4);
+}
+
+TEST_F(LexicalIndexTest, ScoresArePositiveAndBestFirst) {
+  AddRows("b", {{1, "d", "", "apple apple apple banana", {}},
+                {2, "d", "", "apple cherry cherry cherry cherry", {}},
+                {3, "d", "", "cherry", {}}});
+  ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                   RAGD_ASSIGN_OR_RETURN(auto hits, index_.Search(c, "b", "apple", 10));
+                   EXPECT_EQ(hits.size(), 2u);
+                   EXPECT_EQ(hits[0].id, 1);
+                   EXPECT_GT(hits[0].score, hits[1].score);
+                   EXPECT_GT(hits[1].score, 0);
+                   return OkStatus();
+                 })
+                  .ok());
+}
+
+TEST_F(LexicalIndexTest, BotsAreIsolated) {
+  AddRows("bot-1", Corpus());
+  AddRows("bot-2", {{10, "x", "", "password vault", {}}});
+  EXPECT_EQ(Ids("bot-2", "password"), std::vector<int64_t>{10});
+  EXPECT_EQ(Ids("bot-1", "vault"), std::vector<int64_t>{});
+  EXPECT_TRUE(Ids("never-created", "password").empty());
+}
+
+TEST_F(LexicalIndexTest, RemoveAndReplace) {
+  AddRows("b", Corpus());
+  int64_t removed = 0;
+  ASSERT_TRUE(db_->Write([&](Connection& c) -> Status {
+                   std::vector<int64_t> ids = {1, 99};
+                   RAGD_ASSIGN_OR_RETURN(removed, index_.Remove(c, "b", ids));
+                   return OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(removed, 1);
+  EXPECT_TRUE(Ids("b", "password").empty());
+  // Re-adding chunk 2 with new text replaces the old terms.
+  AddRows("b", {{2, "doc-a", "Billing", "Payments are due quarterly.", {}}});
+  EXPECT_TRUE(Ids("b", "invoices").empty());
+  EXPECT_EQ(Ids("b", "quarterly"), std::vector<int64_t>{2});
+}
+
+TEST_F(LexicalIndexTest, FiltersByDocumentAndTag) {
+  AddRows("b", Corpus());
+  SearchFilter by_doc{.document_ids = {"doc-a"}, .tags = {}};
+  EXPECT_EQ(Ids("b", "password account", 10, by_doc), std::vector<int64_t>{1});
+  SearchFilter by_tag{.document_ids = {}, .tags = {"billing"}};
+  EXPECT_EQ(Ids("b", "password email", 10, by_tag), std::vector<int64_t>{2});
+  SearchFilter both{.document_ids = {"doc-a", "doc-b"}, .tags = {"faq"}};
+  EXPECT_EQ(Ids("b", "password email account", 10, both).size(), 2u);
+  SearchFilter quote_tag{.document_ids = {}, .tags = {"fa\"q", "b'x"}};  // odd values are data
+  EXPECT_TRUE(Ids("b", "password", 10, quote_tag).empty());
+  std::vector<int64_t> ids;
+  ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                   RAGD_ASSIGN_OR_RETURN(ids, index_.FilterChunkIds(c, "b", by_tag));
+                   return OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(ids, std::vector<int64_t>{2});
+}
+
+TEST_F(LexicalIndexTest, HostileQueryTextNeverErrors) {
+  AddRows("b", Corpus());
+  const std::vector<std::string> inputs = {"\"",
+                                           "\"\"",
+                                           "a\"b",
+                                           "NEAR(password reset, 2)",
+                                           "title:password",
+                                           "text : reset",
+                                           "*",
+                                           "pass*",
+                                           "^password",
+                                           "AND",
+                                           "OR NOT",
+                                           "(",
+                                           ")",
+                                           "-password",
+                                           "+",
+                                           "{title text}: x",
+                                           "password\" OR rowid:1 --",
+                                           "'; DROP TABLE x; --",
+                                           "\xff\xfe\x80 password",
+                                           "",
+                                           std::string("pass\0word", 9),
+                                           "ＰＡＳＳＷＯＲＤ",
+                                           "🔑 password 🔒",
+                                           "\u0301\u0301"};
+  for (const std::string& q : inputs) Ids("b", q);
+  std::mt19937 rng(11);
+  for (int i = 0; i < 300; ++i) {
+    std::string q;
+    const int len = rng() % 24;
+    for (int j = 0; j < len; ++j) q += static_cast<char>(rng() % 256);
+    Ids("b", q);
+  }
+  // A column filter in user text is just words, not syntax.
+  EXPECT_EQ(Ids("b", "title:billing").size(), 1u);
+}
+
+TEST_F(LexicalIndexTest, WritesBelongToTheCallersTransaction) {
+  Status s = db_->Write([&](Connection& c) -> Status {
+    RAGD_RETURN_IF_ERROR(index_.Add(c, "b", Corpus()));
+    return AbortedError("engine failed after indexing");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_TRUE(Ids("b", "password").empty());  // rolled back with the caller's rows
+}
+
+TEST_F(LexicalIndexTest, DropBotRemovesItsTable) {
+  AddRows("b", Corpus());
+  EXPECT_FALSE(Ids("b", "password").empty());
+  ASSERT_TRUE(db_->Write([&](Connection& c) { return index_.DropBot(c, "b"); }).ok());
+  EXPECT_TRUE(Ids("b", "password").empty());
+  EXPECT_EQ(db_->Write([&](Connection& c) { return index_.EnsureBot(c, "Bad Key"); }).code(),
+            StatusCode::kInvalidArgument);
+  std::vector<LexicalRow> bad_tag = {{1, "d", "", "x", {"a\x1f"}}};
+  EXPECT_EQ(db_->Write([&](Connection& c) { return index_.Add(c, "b", bad_tag); }).code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ragd
