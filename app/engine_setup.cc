@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "aws/credentials.h"
 #include "core/http_client.h"
@@ -40,6 +41,23 @@ StatusOr<EngineBundle> OpenEngine(const Config& config, Database& db, ObjectBack
   options.credentials = out.aws.get();
   RAGD_ASSIGN_OR_RETURN(out.engine, Engine::Create(options, db, Clock::Real(), objects.reader(),
                                                    objects.issuer.get()));
+  PriceTable prices = DefaultPriceTable();
+  if (!config.pricing_file.empty()) {
+    std::ifstream in(config.pricing_file);
+    if (!in) return FailedPreconditionError("pricing.file: cannot read " + config.pricing_file);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded()) return InvalidArgumentError("pricing.file: not valid JSON");
+    RAGD_ASSIGN_OR_RETURN(PriceTable overrides, ParsePriceTable(j, "pricing.file"));
+    prices = WithOverrides(std::move(prices), overrides);
+  }
+  out.conversations = std::make_unique<ConversationStore>(db, Clock::Real());
+  RAGD_ASSIGN_OR_RETURN(int64_t abandoned,
+                        out.conversations->FailPendingMessages("interrupted by a restart"));
+  (void)abandoned;
+  out.providers = std::make_unique<ProviderRegistry>(options.remote, out.http.get(), out.aws.get(),
+                                                     Clock::Real());
+  out.chat = std::make_unique<ChatService>(*out.engine, *out.conversations, *out.providers,
+                                           std::move(prices), Clock::Real());
   return out;
 }
 

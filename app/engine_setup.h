@@ -9,7 +9,10 @@
 #include "app/objects.h"
 #include "core/config.h"
 #include "core/sqlite.h"
+#include "engine/chat.h"
+#include "engine/conversation_store.h"
 #include "engine/engine.h"
+#include "engine/provider_registry.h"
 
 namespace ragd {
 
@@ -18,6 +21,9 @@ struct EngineBundle {
   std::unique_ptr<HttpTransport> http;
   std::unique_ptr<AwsCredentialChain> aws;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<ConversationStore> conversations;
+  std::unique_ptr<ProviderRegistry> providers;
+  std::unique_ptr<ChatService> chat;
 };
 
 StatusOr<EngineBundle> OpenEngine(const Config& config, Database& db, ObjectBackend& objects);

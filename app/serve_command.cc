@@ -98,6 +98,7 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   ctx.object_credentials = objects->credentials;
   ctx.upload_urls = objects->issuer.get();
   ctx.engine = engine->engine.get();
+  ctx.chat = engine->chat.get();
   ApiService service(ctx);
 
   ServerOptions options;
@@ -142,10 +143,14 @@ int RunServe(const Config& config, const ServeFlags& flags) {
     // Printed to stdout for the person at the terminal only; logs never contain it.
     std::printf(
         "\nragd is running at %s\nAdmin API key (demo, replaced on every --demo start): %s\n"
-        "Demo bot: '%s' over %s\nTry: curl -H 'Authorization: Bearer %s' "
-        "'%s/v1/bots/demo/search?q=how+long+is+the+warranty'\n\n",
+        "Demo bot: '%s' over %s\n\nAsk it something:\n"
+        "  curl -s -X POST -H 'Authorization: Bearer %s' %s/v1/bots/demo/conversations\n"
+        "  curl -N -H 'Authorization: Bearer %s' -H 'Accept: text/event-stream' "
+        "-H 'Content-Type: application/json' \\\n"
+        "       -d '{\"content\":\"How long is the frame warranty?\"}' "
+        "%s/v1/conversations/<conversation_id>/messages\n\n",
         url.c_str(), demo_key->key.c_str(), demo_bot->config.title.c_str(), demo_dir.c_str(),
-        demo_key->key.c_str(), url.c_str());
+        demo_key->key.c_str(), url.c_str(), demo_key->key.c_str(), url.c_str());
     std::fflush(stdout);
   }
   server.ShutdownOnSignals();

@@ -160,6 +160,10 @@ void AddEngineOptions(std::vector<OptionSpec>& o) {
                            &Config::bedrock_endpoint));
   o.push_back(StringOption("openai.base_url", "Base URL of an OpenAI-compatible server",
                            &Config::openai_base_url));
+  o.push_back(StringOption("pricing.file",
+                           "JSON file of model prices overriding the built-in table: "
+                           "{\"model-id\": {\"input_per_1k\": x, \"output_per_1k\": y}}",
+                           &Config::pricing_file));
   o.push_back(StringOption("openai.api_key", "API key for the OpenAI-compatible server",
                            &Config::openai_api_key, nullptr, /*secret=*/true));
 }

@@ -64,6 +64,7 @@ struct Config {
   std::string bedrock_endpoint;          // empty: https://bedrock-runtime.<region>.amazonaws.com
   std::string openai_base_url = "http://127.0.0.1:11434";  // OpenAI-compatible (Ollama default)
   std::string openai_api_key;
+  std::string pricing_file;  // JSON {"model-id": {"input_per_1k": x, "output_per_1k": y}} overrides
 };
 
 enum class OptionType { kString, kInt, kBool };

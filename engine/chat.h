@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "engine/pricing.h"
 #include "engine/provider_registry.h"
+#include "engine/providers/extractive_provider.h"
 
 namespace ragd {
 
@@ -33,8 +34,7 @@ struct ChatTurn {
 };
 
 // Shown when no passage passes the bot's min_score: the bot does not guess.
-inline constexpr std::string_view kNoSourcesAnswer =
-    "I couldn't find anything about this in the documents I have.";
+inline constexpr std::string_view kNoSourcesAnswer = kExtractiveNoAnswer;
 inline constexpr std::string_view kDegradedNotice =
     "The language model is unavailable right now; this answer was extracted directly from the "
     "documents.";

@@ -8,6 +8,12 @@
 namespace ragd {
 namespace {
 
+// Vector search always returns its k nearest chunks, however far they are, and rank fusion hides
+// how far. A chunk found only by the vector side must be at least this similar to the question to
+// count as relevant (unrelated sentences score about 0 with USE-lite and within +-0.1 with the
+// hashing embedder; paraphrases 0.5-0.7).
+constexpr double kMinVectorOnlySimilarity = 0.15;
+
 StatusOr<SearchType> ParseSearchType(const std::string& s) {
   if (s == "semantic") return SearchType::kSemantic;
   if (s == "lexical") return SearchType::kLexical;
@@ -82,6 +88,7 @@ StatusOr<std::vector<SearchHit>> Engine::Search(const Bot& bot, const SearchRequ
     RAGD_ASSIGN_OR_RETURN(std::vector<HybridHit> fused,
                           HybridSearch(sources, request.query, query_vector, options));
     for (const HybridHit& f : fused) {
+      if (f.lexical_rank == 0 && f.vector_score < kMinVectorOnlySimilarity) continue;
       SearchHit hit;
       hit.chunk_id = f.chunk_id;
       hit.score = f.score;

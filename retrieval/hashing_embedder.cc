@@ -149,7 +149,12 @@ class HashingEmbedder : public Embedder {
       if (!stop[i]) AddTrigrams(words[i], add);
     }
     if (words.empty()) add(HashFeature('e', {}), 1.0f);
-    for (const auto& [hash, f] : features) {
+    // Accumulate in hash order: the map's iteration order depends on the standard library, and
+    // colliding features must add up in the same order everywhere.
+    std::vector<std::pair<uint64_t, Feature>> ordered(features.begin(), features.end());
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [hash, f] : ordered) {
       const float value = f.weight * (1.0f + std::log(float(f.count)));
       row[hash % uint64_t(dim_)] += (hash >> 63) ? -value : value;
     }

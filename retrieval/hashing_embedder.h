@@ -16,7 +16,8 @@
 // and "Resetting a forgotten password" score well above unrelated sentences, but synonyms
 // without shared letters ("login" / "sign in") do not.
 //
-// id() is "hashing-<dim>"; the same id always gives the same vectors on every platform.
+// id() is "hashing-<dim>"; vectors depend only on the text and dim (fixed hash functions, no
+// std::hash, features summed in a fixed order), so they are the same across runs and machines.
 // Thread-safe; Embed never fails.
 #pragma once
 

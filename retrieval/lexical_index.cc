@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -178,6 +179,7 @@ void DestroyState(void* p) {
 struct RankCache {
   double avgdl = 1;
   std::vector<double> freq;
+  std::vector<double> weights;
 };
 
 void RagdBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int nval,
@@ -187,7 +189,7 @@ void RagdBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ct
     return;
   }
   const int skip = sqlite3_value_int(val[0]);
-  const auto* weights = static_cast<const double*>(sqlite3_value_blob(val[1]));
+  const void* weights_blob = sqlite3_value_blob(val[1]);
   const int scored = sqlite3_value_bytes(val[1]) / static_cast<int>(sizeof(double));
   auto* cache = static_cast<RankCache*>(api->xGetAuxdata(fts, 0));
   if (cache == nullptr) {
@@ -208,6 +210,8 @@ void RagdBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ct
     }
   }
   cache->freq.assign(scored, 0.0);
+  cache->weights.resize(scored);  // copied: a blob need not be aligned for double
+  if (scored > 0) memcpy(cache->weights.data(), weights_blob, scored * sizeof(double));
   int insts = 0;
   if (api->xInstCount(fts, &insts) != SQLITE_OK) return sqlite3_result_error(ctx, "inst", -1);
   for (int i = 0; i < insts; ++i) {
@@ -223,7 +227,7 @@ void RagdBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ct
   double score = 0;
   for (int i = 0; i < scored; ++i) {
     const double f = cache->freq[i];
-    if (f > 0) score += weights[i] * (f * (kK1 + 1)) / (f + norm);
+    if (f > 0) score += cache->weights[i] * (f * (kK1 + 1)) / (f + norm);
   }
   sqlite3_result_double(ctx, score);
 }

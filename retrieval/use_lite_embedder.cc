@@ -42,7 +42,7 @@ class UseLiteEmbedder : public Embedder {
 StatusOr<std::unique_ptr<Embedder>> LoadUseLiteEmbedder(const std::filesystem::path& model_dir) {
   RAGD_RETURN_IF_ERROR(use_lite::CheckModelFiles(model_dir));
   // Concurrent callers each running a multi-threaded OpenBLAS oversubscribe the cores and
-  // contend inside OpenBLAS: measured 3.7x slower than one OpenBLAS thread per caller
+  // contend inside OpenBLAS: measured 2.4-3.7x slower than one OpenBLAS thread per caller
   // (bench/embed). Parallelism comes from concurrent Embed calls instead.
   openblas_set_num_threads(1);
   RAGD_ASSIGN_OR_RETURN(std::string vocab,

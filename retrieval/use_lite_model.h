@@ -14,8 +14,8 @@
 // back to back (no padding rows). Since mean pooling is linear, the last FFN's W2 is applied to
 // the pooled activations rather than to every token (same result, 16% fewer FLOPs).
 //
-// Thread safety: immutable after FromWeights; Embed may be called concurrently (each call uses
-// its own scratch buffers).
+// Thread safety: immutable after FromWeights; Embed may be called concurrently. Each call
+// allocates its own scratch: about 20 KB per token of its largest pass (at most 256 tokens).
 #pragma once
 
 #include <cstdint>
@@ -36,8 +36,9 @@ class Model {
   // Binds the tensors of `store` (DataLoss if one is missing or has another shape).
   static StatusOr<std::unique_ptr<Model>> FromWeights(WeightStore store);
 
-  // Writes tokens.size() * kOutputDim floats to `out` (row i for sentence i, unit L2 norm). Token
-  // ids must be < vocab rows (8002); only the first kMaxTokens of each sentence are used.
+  // Writes tokens.size() * kOutputDim floats to `out` (row i for sentence i, unit L2 norm). Only
+  // the first kMaxTokens of each sentence are used; ids outside the vocabulary count as 0 (unk).
+  // A sentence without tokens gets the network's output for an empty input.
   void Embed(std::span<const std::vector<int32_t>> tokens, float* out) const;
 
   // Multiply-adds x2 of the dense work for one sentence of `tokens` tokens (for benchmarks).

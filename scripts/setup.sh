@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libsqlite3-dev sqlite3 libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   libfaiss-dev libopenblas-dev liblapack-dev libpoppler-cpp-dev libicu-dev libgumbo-dev libmd4c-dev
-  libzip-dev libpugixml-dev libuchardet-dev poppler-utils qpdf
+  libzip-dev libpugixml-dev libuchardet-dev poppler-utils poppler-data qpdf
 )
 
 as_root() {

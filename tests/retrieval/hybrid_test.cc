@@ -117,7 +117,9 @@ TEST_F(HybridSearchTest, EachModeFindsTheRelevantChunk) {
       if (type == SearchType::kHybrid) {
         EXPECT_EQ(hits[0].vector_rank, 1);
         EXPECT_EQ(hits[0].lexical_rank, 1);
-        EXPECT_NEAR(hits[0].score, 1.0, 1e-9);  // first in both lists
+        if (fusion == FusionMethod::kReciprocalRank) {
+          EXPECT_NEAR(hits[0].score, 1.0, 1e-9);  // first in both lists
+        }
       }
       if (type == SearchType::kLexical) {
         EXPECT_EQ(hits[0].vector_rank, 0);
@@ -140,6 +142,16 @@ TEST_F(HybridSearchTest, FiltersApplyToBothSides) {
   for (const HybridHit& h : Search("office dog", options)) {
     EXPECT_TRUE(h.chunk_id == 1 || h.chunk_id == 3) << h.chunk_id;
   }
+}
+
+TEST_F(HybridSearchTest, DefaultIsWeightedZScore) {
+  HybridOptions options;
+  EXPECT_EQ(options.fusion, FusionMethod::kWeightedScore);
+  EXPECT_EQ(options.normalization, ScoreNormalization::kZScore);
+  auto hits = Search("refunds within fourteen days", options);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].chunk_id, 4);
+  EXPECT_GT(hits[0].score, 0);  // above the average candidate
 }
 
 TEST_F(HybridSearchTest, MinScoreAndMaxResults) {

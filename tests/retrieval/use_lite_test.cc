@@ -84,6 +84,34 @@ TEST_F(UseLiteTest, TokensMatchTfjsReference) {
   }
 }
 
+// Golden ids from the TF.js tokenizer itself (@tensorflow-models/universal-sentence-encoder
+// 1.3.3, run in node on this vocab.json): its quirks (null scores in vocab.json, a duplicated
+// piece, unknown symbols, spaces, astral and combining characters) must be reproduced exactly.
+TEST_F(UseLiteTest, TokenizerMatchesTfjsOnTrickyInputs) {
+  const std::vector<std::pair<std::string, std::vector<int32_t>>> cases = {
+      {"  ", {30, 30, 30}},
+      {"a", {11}},
+      {"x:30 at 10:00 :) :-( ://", {649, 4177, 38, 320, 5920, 658, 604, 24, 234, 30, 255}},
+      {"\u201d5 \u201d55", {30, 4464, 30, 236, 4524}},
+      {"tab\there\nnewline", {5520, 0, 586, 53, 0, 2664, 721}},
+      {"  leading and trailing  ", {30, 30, 2428, 12, 5578, 23, 30, 30}},
+      {"na\u00efve caf\u00e9 r\u00e9sum\u00e9",
+       {1216, 0, 105, 976, 209, 1133, 1067, 1133, 7, 400, 1133}},
+      {"\u00dcn\u00efc\u00f6d\u00e9 \u1e9e \u00df",
+       {30, 0, 85, 0, 131, 6781, 29, 1133, 30, 0, 30, 0}},
+      {"1234567890 3.14159 -42", {575, 4706, 4123, 4446, 3407, 1766, 2363, 1681, 564, 116, 5392}},
+      {"C++ & Rust vs. Go!!!", {177, 5491, 370, 293, 2240, 3181, 6, 584, 1300}},
+      {"\u00a0nbsp\u00a0here", {30, 1107, 1436, 157, 280}},
+      {"a\u0301 combining", {30, 4328, 1982, 2996, 23}},
+      {"\U0001d518\U0001d52b\U0001d526\U0001d520\U0001d52c\U0001d521\U0001d522 math",
+       {4302, 6451, 4728}},
+      {"\U0001f1eb\U0001f1f7 flags \U0001f44d\U0001f3fd", {30, 0, 3801, 7, 30, 0}},
+      {"\u041f\u0440\u0438\u0432\u0435\u0442, \u043a\u0430\u043a \u0434\u0435\u043b\u0430?",
+       {30, 0, 7976, 7955, 0, 7954, 7949, 8, 30, 0, 7950, 0, 30, 0, 7954, 0, 7950, 54}},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(tokenizer_->Encode(text), expected) << text;
+}
+
 TEST_F(UseLiteTest, EmbeddingsMatchTfjsReference) {
   const std::vector<std::string> sentences = (*reference_)["sentences"];
   const std::vector<float> got = Embed(sentences);

@@ -51,7 +51,11 @@ TEST(NormalizeTextTest, RemovesSoftHyphensAndInvisibleCharacters) {
 }
 
 TEST(NormalizeTextTest, StripsControlCharacters) {
-  EXPECT_EQ(NormalizeText(std::string("a\0b\x07" "c\x1b[0m\x7f" "d", 11)), "abc[0md");
+  EXPECT_EQ(NormalizeText(std::string("a\0b\x07"
+                                      "c\x1b[0m\x7f"
+                                      "d",
+                                      11)),
+            "abc[0md");
   EXPECT_EQ(NormalizeText("C1\xC2\x80\xC2\x9F here"), "C1 here");
   EXPECT_EQ(NormalizeText("form\ffeed\vtab"), "form feed tab");
 }
