@@ -8,17 +8,13 @@
 namespace ragd {
 namespace {
 
-std::string Rfc3339Ms(int64_t ms) {
-  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
-
 nlohmann::json BotJson(const Bot& bot) {
   nlohmann::json j = BotConfigToJson(bot.config);
   j["key"] = bot.key;
   j["owner_key_id"] = bot.owner_key_id;
   j["embedder_id"] = bot.embedder_id;
-  j["created_at"] = Rfc3339Ms(bot.created_at_ms);
-  j["updated_at"] = Rfc3339Ms(bot.updated_at_ms);
+  j["created_at"] = FormatRfc3339Millis(bot.created_at_ms);
+  j["updated_at"] = FormatRfc3339Millis(bot.updated_at_ms);
   return j;
 }
 
@@ -120,14 +116,7 @@ StatusOr<Response> HandleSearch(ApiContext& ctx, Request& req) {
   if (search.query.empty()) return UnprocessableError("q", "the query must not be empty");
   if (search.query.size() > 4000) return UnprocessableError("q", "at most 4000 bytes");
   search.search_type = req.QueryParam("mode").value_or("");
-  if (auto k = req.QueryParam("k")) {
-    char* end = nullptr;
-    const long v = std::strtol(k->c_str(), &end, 10);
-    if (k->empty() || *end != '\0' || v < 1 || v > 100) {
-      return UnprocessableError("k", "must be an integer from 1 to 100");
-    }
-    search.max_results = static_cast<int>(v);
-  }
+  RAGD_ASSIGN_OR_RETURN(search.max_results, IntQueryParam(req, "k", 0, 1, 100));
   if (auto doc = req.QueryParam("document_id")) search.document_ids.push_back(*doc);
   if (auto tag = req.QueryParam("tag")) search.tags.push_back(*tag);
   RAGD_ASSIGN_OR_RETURN(std::vector<SearchHit> hits, ctx.engine->Search(bot, search));

@@ -6,14 +6,12 @@
 #include "api/json_body.h"
 #include "core/clock.h"
 #include "engine/chat.h"
+#include "engine/engine.h"
+#include "engine/guardrails.h"
 #include "engine/usage.h"
 
 namespace ragd {
 namespace {
-
-std::string Rfc3339Ms(int64_t ms) {
-  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
 
 nlohmann::json SourceJson(const SourcePassage& s) {
   std::string snippet = s.text.substr(0, 300);
@@ -37,8 +35,8 @@ nlohmann::json ConversationJson(const Conversation& c) {
   return {{"conversation_id", c.id},
           {"bot_id", c.bot_id},
           {"title", c.title},
-          {"created_at", Rfc3339Ms(c.created_at_ms)},
-          {"updated_at", Rfc3339Ms(c.updated_at_ms)}};
+          {"created_at", FormatRfc3339Millis(c.created_at_ms)},
+          {"updated_at", FormatRfc3339Millis(c.updated_at_ms)}};
 }
 
 nlohmann::json MessageJson(const Message& m) {
@@ -46,7 +44,7 @@ nlohmann::json MessageJson(const Message& m) {
                       {"role", std::string(MessageRoleName(m.role))},
                       {"content", m.content},
                       {"status", std::string(MessageStatusName(m.status))},
-                      {"created_at", Rfc3339Ms(m.created_at_ms)}};
+                      {"created_at", FormatRfc3339Millis(m.created_at_ms)}};
   if (m.role == MessageRole::kAssistant) {
     j["reply_to"] = m.reply_to;
     j["sources"] = SourcesJson(m.sources);
@@ -63,7 +61,7 @@ nlohmann::json MessageJson(const Message& m) {
       j["feedback"] = {{"rating", m.feedback->rating},
                        {"category", m.feedback->category},
                        {"comment", m.feedback->comment},
-                       {"at", Rfc3339Ms(m.feedback->at_ms)}};
+                       {"at", FormatRfc3339Millis(m.feedback->at_ms)}};
     }
   }
   return j;
@@ -79,21 +77,15 @@ nlohmann::json DoneJson(const Message& m) {
           {"notice", m.notice.empty() ? nlohmann::json() : nlohmann::json(m.notice)}};
 }
 
+// Event payloads never throw: text from documents and models is valid UTF-8 by construction, but a
+// stray byte must not take the streaming thread down.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool WantsEventStream(const Request& req) {
   const std::string accept = req.Header("accept").value_or("");
   return accept.find("text/event-stream") != std::string::npos;
-}
-
-StatusOr<int> IntParam(const Request& req, const char* name, int fallback, int lo, int hi) {
-  auto v = req.QueryParam(name);
-  if (!v) return fallback;
-  char* end = nullptr;
-  const long x = std::strtol(v->c_str(), &end, 10);
-  if (v->empty() || *end != '\0' || x < lo || x > hi) {
-    return UnprocessableError(
-        name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-  }
-  return static_cast<int>(x);
 }
 
 StatusOr<int64_t> TimeParam(const Request& req, const char* name, int64_t fallback) {
@@ -121,7 +113,7 @@ StatusOr<Response> HandleCreateConversation(ApiContext& ctx, Request& req) {
 }
 
 StatusOr<Response> HandleListConversations(ApiContext& ctx, Request& req) {
-  RAGD_ASSIGN_OR_RETURN(int limit, IntParam(req, "limit", 20, 1, 100));
+  RAGD_ASSIGN_OR_RETURN(int limit, IntQueryParam(req, "limit", 20, 1, 100));
   int64_t bot_id = 0;
   if (auto key = req.QueryParam("bot")) {
     req.path_params["bot"] = *key;
@@ -169,7 +161,7 @@ StatusOr<Response> HandleDeleteConversation(ApiContext& ctx, Request& req) {
 StatusOr<Response> HandleSearchConversations(ApiContext& ctx, Request& req) {
   const std::string q = req.QueryParam("q").value_or("");
   if (q.empty()) return UnprocessableError("q", "the query must not be empty");
-  RAGD_ASSIGN_OR_RETURN(int limit, IntParam(req, "limit", 20, 1, 100));
+  RAGD_ASSIGN_OR_RETURN(int limit, IntQueryParam(req, "limit", 20, 1, 100));
   RAGD_ASSIGN_OR_RETURN(std::vector<MessageSearchHit> hits,
                         ctx.chat->conversations().Search(req.principal->key_id, q, limit));
   nlohmann::json out = nlohmann::json::array();
@@ -179,7 +171,7 @@ StatusOr<Response> HandleSearchConversations(ApiContext& ctx, Request& req) {
                    {"message_id", h.message_id},
                    {"role", std::string(MessageRoleName(h.role))},
                    {"snippet", h.snippet},
-                   {"created_at", Rfc3339Ms(h.created_at_ms)}});
+                   {"created_at", FormatRfc3339Millis(h.created_at_ms)}});
   }
   return Response::Json(200, {{"results", out}});
 }
@@ -193,7 +185,12 @@ StatusOr<Response> HandlePostMessage(ApiContext& ctx, Request& req) {
   const std::string content = body["content"].get<std::string>();
   const Caller caller = CallerOf(req);
   // Refuse what cannot start before any streaming: a JSON error, not an SSE one.
-  RAGD_RETURN_IF_ERROR(ctx.chat->conversations().Get(id, caller.key_id).status());
+  RAGD_ASSIGN_OR_RETURN(Conversation conversation,
+                        ctx.chat->conversations().Get(id, caller.key_id));
+  if (WantsEventStream(req)) {
+    RAGD_ASSIGN_OR_RETURN(Bot bot, ctx.engine->bots().GetById(conversation.bot_id));
+    RAGD_RETURN_IF_ERROR(CheckInput(bot.config.guardrails, content).status());
+  }
   if (!WantsEventStream(req)) {
     RAGD_ASSIGN_OR_RETURN(ChatTurn turn, ctx.chat->Send(caller, id, content, ChatStream{}));
     return Response::Json(
@@ -204,28 +201,29 @@ StatusOr<Response> HandlePostMessage(ApiContext& ctx, Request& req) {
   return Response::EventStream([chat, caller, id, content, log](std::shared_ptr<StreamSink> sink) {
     ChatStream stream;
     stream.on_sources = [&](const std::vector<SourcePassage>& sources) {
-      return sink->Write(
-          SseEvent("sources", nlohmann::json{{"sources", SourcesJson(sources)}}.dump()));
+      return sink->Write(SseEvent("sources", Dump({{"sources", SourcesJson(sources)}})));
     };
     stream.on_notice = [&](std::string_view notice) {
-      return sink->Write(SseEvent("notice", nlohmann::json{{"message", notice}}.dump()));
+      return sink->Write(SseEvent("notice", Dump({{"message", notice}})));
     };
     stream.on_delta = [&](std::string_view delta) {
-      return sink->Write(SseEvent("delta", nlohmann::json{{"text", delta}}.dump()));
+      return sink->Write(SseEvent("delta", Dump({{"text", delta}})));
     };
-    StatusOr<ChatTurn> turn = chat->Send(caller, id, content, stream);
+    StatusOr<ChatTurn> turn = InternalError("unexpected failure");
+    try {
+      turn = chat->Send(caller, id, content, stream);
+    } catch (const std::exception& e) {
+      log.Error("chat turn threw", {{"error", e.what()}});
+    }
     if (!turn.ok()) {
-      sink->Write(
-          SseEvent("error", nlohmann::json{{"code", ErrorCodeFor(HttpStatusFor(turn.status()))},
-                                           {"message", turn.status().message()}}
-                                .dump()));
+      sink->Write(SseEvent("error", Dump({{"code", ErrorCodeFor(HttpStatusFor(turn.status()))},
+                                          {"message", turn.status().message()}})));
     } else if (turn->assistant.status == MessageStatus::kError) {
-      sink->Write(SseEvent("error", nlohmann::json{{"code", "model_error"},
-                                                   {"message", turn->assistant.error},
-                                                   {"message_id", turn->assistant.id}}
-                                        .dump()));
+      sink->Write(SseEvent("error", Dump({{"code", "model_error"},
+                                          {"message", turn->assistant.error},
+                                          {"message_id", turn->assistant.id}})));
     } else {
-      sink->Write(SseEvent("done", DoneJson(turn->assistant).dump()));
+      sink->Write(SseEvent("done", Dump(DoneJson(turn->assistant))));
     }
     if (!turn.ok()) log.Warn("chat turn failed", {{"error", turn.status().message()}});
     sink->Close();
@@ -271,8 +269,8 @@ StatusOr<Response> HandleUsage(ApiContext& ctx, Request& req) {
     total.output_tokens += r.output_tokens;
     total.cost_nanousd += r.cost_nanousd;
   }
-  return Response::Json(200, {{"from", Rfc3339Ms(from)},
-                              {"to", Rfc3339Ms(to)},
+  return Response::Json(200, {{"from", FormatRfc3339Millis(from)},
+                              {"to", FormatRfc3339Millis(to)},
                               {"group_by", req.QueryParam("group_by").value_or("day")},
                               {"groups", groups},
                               {"totals",

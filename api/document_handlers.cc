@@ -9,10 +9,6 @@
 namespace ragd {
 namespace {
 
-std::string Rfc3339Ms(int64_t ms) {
-  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
-
 nlohmann::json DocumentJson(const Document& d) {
   nlohmann::json j = {
       {"document_id", d.id},
@@ -29,8 +25,8 @@ nlohmann::json DocumentJson(const Document& d) {
       {"duplicate_of", d.duplicate_of.empty() ? nlohmann::json() : nlohmann::json(d.duplicate_of)},
       {"error", d.error.empty() ? nlohmann::json() : nlohmann::json(d.error)},
       {"tags", d.tags},
-      {"created_at", Rfc3339Ms(d.created_at_ms)},
-      {"updated_at", Rfc3339Ms(d.updated_at_ms)}};
+      {"created_at", FormatRfc3339Millis(d.created_at_ms)},
+      {"updated_at", FormatRfc3339Millis(d.updated_at_ms)}};
   return j;
 }
 
@@ -103,15 +99,8 @@ StatusOr<Response> HandleCreateDocument(ApiContext& ctx, Request& req) {
 
 StatusOr<Response> HandleListDocuments(ApiContext& ctx, Request& req) {
   RAGD_ASSIGN_OR_RETURN(Bot bot, ReadableBot(ctx, req));
-  size_t limit = 100;
-  if (auto l = req.QueryParam("limit")) {
-    char* end = nullptr;
-    const long v = std::strtol(l->c_str(), &end, 10);
-    if (l->empty() || *end != '\0' || v < 1 || v > 1000) {
-      return UnprocessableError("limit", "must be an integer from 1 to 1000");
-    }
-    limit = static_cast<size_t>(v);
-  }
+  RAGD_ASSIGN_OR_RETURN(const int page, IntQueryParam(req, "limit", 100, 1, 1000));
+  const size_t limit = static_cast<size_t>(page);
   const std::string after = req.QueryParam("after").value_or("");
   RAGD_ASSIGN_OR_RETURN(std::vector<Document> docs,
                         ctx.engine->documents().List(bot.id, limit + 1, after));
@@ -154,7 +143,9 @@ StatusOr<Response> HandleS3Event(ApiContext& ctx, Request& req) {
     return j;
   };
   body = unwrap(body, "Message");
-  if (body.value("Event", "") == "s3:TestEvent") return Response::Json(200, {{"accepted", 0}});
+  if (body.contains("Event") && body["Event"] == "s3:TestEvent") {
+    return Response::Json(200, {{"accepted", 0}});
+  }
   if (!body.contains("Records") || !body["Records"].is_array()) {
     return UnprocessableError("Records", "an S3 event notification has a Records array");
   }
@@ -168,23 +159,33 @@ StatusOr<Response> HandleS3Event(ApiContext& ctx, Request& req) {
       records.push_back(record);
     }
   }
+  // Fields of the wrong type are skipped like records of other buckets: the notification format
+  // is S3's, and one odd record must not fail the batch.
+  auto text = [](const nlohmann::json& j, const char* field) -> std::string {
+    return j.is_object() && j.contains(field) && j[field].is_string() ? j[field].get<std::string>()
+                                                                      : "";
+  };
+  auto object_of = [](const nlohmann::json& j, const char* field) -> const nlohmann::json& {
+    static const nlohmann::json kEmpty = nlohmann::json::object();
+    return j.is_object() && j.contains(field) && j[field].is_object() ? j[field] : kEmpty;
+  };
   int accepted = 0;
   for (const nlohmann::json& record : records) {
-    if (!record.is_object()) continue;
-    const std::string name = record.value("eventName", "");
-    if (name.rfind("ObjectCreated:", 0) != 0) continue;
-    const auto& s3 = record.value("s3", nlohmann::json::object());
-    const std::string bucket = s3.value("bucket", nlohmann::json::object()).value("name", "");
-    const auto& object = s3.value("object", nlohmann::json::object());
-    if (bucket != ctx.config->objects_bucket) continue;
+    if (text(record, "eventName").rfind("ObjectCreated:", 0) != 0) continue;
+    const nlohmann::json& s3 = object_of(record, "s3");
+    if (text(object_of(s3, "bucket"), "name") != ctx.config->objects_bucket) continue;
+    const nlohmann::json& object = object_of(s3, "object");
     // S3 event keys are URL-encoded with '+' for spaces.
-    std::string key = object.value("key", "");
+    std::string key = text(object, "key");
+    if (key.empty()) continue;
     for (char& ch : key) {
       if (ch == '+') ch = ' ';
     }
     RAGD_ASSIGN_OR_RETURN(key, UriDecode(key));
-    RAGD_ASSIGN_OR_RETURN(std::optional<Document> doc,
-                          ctx.engine->OnObjectStored(key, object.value("size", int64_t{0}), ""));
+    const int64_t size = object.contains("size") && object["size"].is_number_integer()
+                             ? object["size"].get<int64_t>()
+                             : 0;
+    RAGD_ASSIGN_OR_RETURN(std::optional<Document> doc, ctx.engine->OnObjectStored(key, size, ""));
     if (doc) ++accepted;
   }
   return Response::Json(200, {{"accepted", accepted}});

@@ -37,4 +37,17 @@ StatusOr<std::string> RequiredString(const nlohmann::json& body, const std::stri
   return value;
 }
 
+StatusOr<int> IntQueryParam(const Request& request, const char* name, int fallback, int lo,
+                            int hi) {
+  std::optional<std::string> v = request.QueryParam(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  const long x = std::strtol(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || x < lo || x > hi) {
+    return UnprocessableError(
+        name, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return static_cast<int>(x);
+}
+
 }  // namespace ragd

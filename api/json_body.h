@@ -16,6 +16,9 @@ StatusOr<nlohmann::json> ParseJsonObject(const Request& request);
 // Typed field access; absent -> `fallback`, wrong type -> 422 naming the field.
 StatusOr<std::string> StringField(const nlohmann::json& body, const std::string& field,
                                   const std::string& fallback);
+// Integer query parameter `name` in [lo, hi]; absent -> `fallback`; otherwise 422 naming it.
+StatusOr<int> IntQueryParam(const Request& request, const char* name, int fallback, int lo, int hi);
+
 // Required string field: absent or empty -> 422.
 StatusOr<std::string> RequiredString(const nlohmann::json& body, const std::string& field);
 

@@ -3,23 +3,16 @@
 #include "core/clock.h"
 
 namespace ragd {
-namespace {
-
-std::string Rfc3339Ms(int64_t ms) {
-  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
-}
-
-}  // namespace
 
 nlohmann::json ApiKeyJson(const ApiKeyInfo& key) {
   nlohmann::json j = {{"id", key.id},
                       {"name", key.name},
                       {"role", RoleName(key.role)},
-                      {"created_at", Rfc3339Ms(key.created_at_ms)},
+                      {"created_at", FormatRfc3339Millis(key.created_at_ms)},
                       {"revoked_at", nullptr},
                       {"last_used_at", nullptr}};
-  if (key.revoked_at_ms) j["revoked_at"] = Rfc3339Ms(*key.revoked_at_ms);
-  if (key.last_used_at_ms) j["last_used_at"] = Rfc3339Ms(*key.last_used_at_ms);
+  if (key.revoked_at_ms) j["revoked_at"] = FormatRfc3339Millis(*key.revoked_at_ms);
+  if (key.last_used_at_ms) j["last_used_at"] = FormatRfc3339Millis(*key.last_used_at_ms);
   return j;
 }
 

@@ -98,7 +98,15 @@ Response ApiService::Dispatch(Request& request) {
       return ErrorResponse(403, "this route requires an admin key", request.request_id);
     }
   }
-  StatusOr<Response> result = route->handler(request);
+  // Handlers return statuses; a third-party exception that slips through (a JSON type error, say)
+  // must still end as one error response, not a dropped connection and a leaked in-flight count.
+  StatusOr<Response> result = InternalError("unexpected failure");
+  try {
+    result = route->handler(request);
+  } catch (const std::exception& e) {
+    request.log().Error("handler threw", {{"route", request.route}, {"error", e.what()}});
+    result = InternalError("the request failed unexpectedly");
+  }
   if (!result.ok()) {
     if (HttpStatusFor(result.status()) >= 500) {
       request.log().Error("handler failed",

@@ -20,8 +20,26 @@ struct IngestFlags {
   bool quiet = false;    // no progress bar
 };
 
+// `ragd eval`: retrieval quality on a BEIR-format dataset, indexed into a throwaway data directory.
+struct EvalFlags {
+  std::string corpus;                        // corpus.jsonl[.gz]
+  std::string queries;                       // queries.jsonl[.gz]
+  std::string qrels;                         // qrels .tsv
+  std::vector<std::string> modes = {"all"};  // lexical | semantic | hybrid | all
+  std::string embedder = "local";            // local (USE-lite; hashing when absent) | hashing
+  std::string models_dir;                    // empty: the configured models.dir
+  std::string work_dir;      // parent of the throwaway data directory; empty: the system temp dir
+  bool keep = false;         // keep the data directory (its path is printed)
+  int workers = 0;           // ingestion workers; 0: the configured ingest.workers
+  int query_threads = 0;     // 0: one per core
+  std::string json_path;     // also write the results as JSON ("-": stdout)
+  std::string trec_run_dir;  // also write <dir>/<mode>.run (TREC run files, top 100)
+  bool quiet = false;        // no progress on stderr
+};
+
 int RunServe(const Config& config, const ServeFlags& flags);
 int RunIngest(const Config& config, const IngestFlags& flags);
+int RunEval(const Config& config, const EvalFlags& flags);
 int RunKeysCreate(const Config& config, const std::string& name, const std::string& role);
 int RunKeysList(const Config& config);
 int RunKeysRevoke(const Config& config, const std::string& id);

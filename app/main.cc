@@ -61,6 +61,40 @@ int main(int argc, char** argv) {
   ingest->add_option("paths", ingest_flags.paths, "Files or folders")->required();
   AddConfigFlags(ingest, &flags);
 
+  ragd::EvalFlags eval_flags;
+  CLI::App* eval = app.add_subcommand(
+      "eval",
+      "Retrieval quality on a BEIR-format dataset: indexes the corpus into a throwaway data\n"
+      "directory through the normal ingestion path, runs every judged query and prints\n"
+      "nDCG@10, Recall@100 and MRR@10 (the query's own id dropped, as BEIR does)");
+  eval->add_option("--corpus", eval_flags.corpus, "corpus.jsonl[.gz] ({_id, title, text})")
+      ->required();
+  eval->add_option("--queries", eval_flags.queries, "queries.jsonl[.gz] ({_id, text})")->required();
+  eval->add_option("--qrels", eval_flags.qrels, "qrels TSV (query-id, corpus-id, score)")
+      ->required();
+  eval->add_option("--mode", eval_flags.modes,
+                   "lexical | semantic | hybrid | all; may be repeated (default all)")
+      ->check(CLI::IsMember({"lexical", "semantic", "hybrid", "all"}))
+      ->delimiter(',')
+      ->take_all();
+  eval->add_option("--embedder", eval_flags.embedder,
+                   "local (USE-lite when its model files are present, else hashing) | hashing")
+      ->check(CLI::IsMember({"local", "hashing"}));
+  eval->add_option("--models-dir", eval_flags.models_dir, "Where the USE-lite files are");
+  eval->add_option("--data-dir", eval_flags.work_dir,
+                   "Parent of the throwaway data directory (default: the system temp dir)");
+  eval->add_flag("--keep", eval_flags.keep, "Keep the data directory (for `ragd serve` on it)");
+  eval->add_option("--workers", eval_flags.workers, "Ingestion workers (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--query-threads", eval_flags.query_threads,
+                   "Threads running queries (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  eval->add_option("--json", eval_flags.json_path, "Also write the results as JSON (- = stdout)");
+  eval->add_option("--trec-run", eval_flags.trec_run_dir,
+                   "Also write <DIR>/<mode>.run: TREC run files (top 100, own id dropped)")
+      ->check(CLI::ExistingDirectory);
+  eval->add_flag("--quiet", eval_flags.quiet, "No progress on stderr");
+
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
   keys->require_subcommand(1);
   std::string key_name, key_role = "user", key_id;
@@ -91,6 +125,7 @@ int main(int argc, char** argv) {
 
   if (serve->parsed()) return ragd::RunServe(*config, serve_flags);
   if (ingest->parsed()) return ragd::RunIngest(*config, ingest_flags);
+  if (eval->parsed()) return ragd::RunEval(*config, eval_flags);
   if (create->parsed()) return ragd::RunKeysCreate(*config, key_name, key_role);
   if (list->parsed()) return ragd::RunKeysList(*config);
   if (revoke->parsed()) return ragd::RunKeysRevoke(*config, key_id);

@@ -64,6 +64,10 @@ int64_t UnixMillis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+std::string FormatRfc3339Millis(int64_t unix_ms) {
+  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_ms)));
+}
+
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
   auto digits = [&](size_t at, size_t n, int& out) {
     if (at + n > text.size()) return false;

@@ -46,6 +46,8 @@ class FakeClock : public Clock {
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
 // Milliseconds since the Unix epoch.
 int64_t UnixMillis(std::chrono::system_clock::time_point t);
+// FormatRfc3339 of a Unix time in milliseconds (as the database stores times).
+std::string FormatRfc3339Millis(int64_t unix_ms);
 // "2024-05-01T12:30:00Z", with optional fraction and "+hh:mm"/"-hh:mm" offset, or a date
 // "2024-05-01" (midnight UTC). nullopt for anything else.
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);

@@ -118,7 +118,8 @@ StatusOr<std::vector<LlmMessage>> ConversationStore::History(std::string_view co
         Statement stmt,
         conn.Prepare("SELECT q.content, a.content FROM messages a JOIN messages q ON q.id = "
                      "a.reply_to WHERE a.conversation_id = ? AND a.role = 'assistant' AND "
-                     "a.status = 'complete' ORDER BY a.seq DESC LIMIT ?"));
+                     "a.status = 'complete' AND a.stop_reason != 'guardrail_intervened' "
+                     "ORDER BY a.seq DESC LIMIT ?"));
     stmt.Bind(1, conversation_id).Bind(2, max_turns);
     while (true) {
       RAGD_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -208,7 +209,8 @@ Status ConversationStore::ClearFeedback(std::string_view message_id,
 }
 
 StatusOr<std::vector<MessageSearchHit>> ConversationStore::Search(std::string_view owner_key_id,
-                                                           std::string_view query, int limit) {
+                                                                  std::string_view query,
+                                                                  int limit) {
   std::vector<MessageSearchHit> hits;
   const std::string match = SafeFtsQuery(query);
   if (match.empty() || owner_key_id.empty()) return hits;

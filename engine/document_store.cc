@@ -178,14 +178,24 @@ StatusOr<Document> DocumentStore::MarkUploaded(const std::string& id, int64_t si
                      "duplicate_of IS NULL AND status NOT IN ('failed', 'pending_upload') "
                      "ORDER BY created_at_ms LIMIT 1"));
     same.Bind(1, doc.bot_id).Bind(2, sha256).Bind(3, id);
-    RAGD_ASSIGN_OR_RETURN(bool duplicate, same.Step());
+    // An unknown hash (S3: known only once ingestion reads the object) matches nothing.
+    bool duplicate = false;
+    if (!sha256.empty()) {
+      RAGD_ASSIGN_OR_RETURN(duplicate, same.Step());
+    }
     const std::string original = duplicate ? same.Text(0) : "";
     RAGD_ASSIGN_OR_RETURN(
         Statement update,
         conn.Prepare("UPDATE documents SET size = ?, sha256 = ?, status = ?, duplicate_of = ?, "
                      "error = NULL, progress_done = 0, progress_total = 0, updated_at_ms = ? "
                      "WHERE id = ?"));
-    update.Bind(1, size).Bind(2, sha256).Bind(3, duplicate ? "indexed" : "queued");
+    update.Bind(1, size);
+    if (sha256.empty()) {
+      update.BindNull(2);
+    } else {
+      update.Bind(2, sha256);
+    }
+    update.Bind(3, duplicate ? "indexed" : "queued");
     if (duplicate) {
       update.Bind(4, original);
     } else {
@@ -305,7 +315,8 @@ Status DocumentStore::RetryJob(const IngestJob& job, const std::string& error, i
     stmt.Bind(1, error).Bind(2, NowMs() + delay_ms).Bind(3, job.id);
     RAGD_RETURN_IF_ERROR(stmt.Run());
     RAGD_ASSIGN_OR_RETURN(Statement doc,
-                          conn.Prepare("UPDATE documents SET status = 'queued', error = ?, "
+                          conn.Prepare("UPDATE documents SET status = CASE status WHEN "
+                                       "'embedding' THEN 'embedding' ELSE 'queued' END, error = ?, "
                                        "updated_at_ms = ? WHERE id = ?"));
     doc.Bind(1, "retrying: " + error).Bind(2, NowMs()).Bind(3, job.document_id);
     return doc.Run();

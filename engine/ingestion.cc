@@ -21,6 +21,14 @@
 namespace ragd {
 namespace {
 
+// Limits hit while parsing (pages, text size, zip bombs, the time limit) use ResourceExhausted or
+// DeadlineExceeded too, but retrying cannot help them: only embedding-provider and storage
+// outages are worth another attempt. Parse-stage failures are made permanent with this.
+Status Permanent(const Status& s) {
+  if (s.ok() || s.code() == StatusCode::kNotFound) return s;
+  return Status(StatusCode::kFailedPrecondition, s.message(), s.kind());
+}
+
 bool Transient(const Status& s) {
   return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kResourceExhausted ||
          s.code() == StatusCode::kDeadlineExceeded || s.code() == StatusCode::kAborted;
@@ -298,12 +306,17 @@ Status RunJob(EngineInternals& in, const Document& doc) {
         std::filesystem::remove(path, ec);
       }
     } cleanup{file};
-    RAGD_ASSIGN_OR_RETURN(std::string sha256, FetchObject(in, doc, file));
+    StatusOr<std::string> fetched = FetchObject(in, doc, file);
+    if (!fetched.ok()) {
+      return fetched.status().code() == StatusCode::kUnavailable ? fetched.status()
+                                                                 : Permanent(fetched.status());
+    }
+    const std::string sha256 = *fetched;
     if (doc.sha256.empty()) {  // arrived through S3: the hash is known only now
       RAGD_ASSIGN_OR_RETURN(bool duplicate, in.docs.ResolveDuplicate(doc.id, sha256));
       if (duplicate) return OkStatus();
     }
-    RAGD_RETURN_IF_ERROR(ParseAndChunk(in, bot, doc, file));
+    RAGD_RETURN_IF_ERROR(Permanent(ParseAndChunk(in, bot, doc, file)));
   }
   RAGD_ASSIGN_OR_RETURN(std::shared_ptr<Embedder> embedder,
                         in.embedders.Get(bot.config.knowledge.embedder));

@@ -98,6 +98,9 @@ std::vector<HybridHit> FuseWeighted(std::span<const VectorHit> vector_hits,
     const double v = h.vector_rank > 0 ? nv(h.vector_score) : nv.missing;
     const double l = h.lexical_rank > 0 ? nl(h.lexical_score) : nl.missing;
     h.score = w * v + (1 - w) * l;
+    // Keep every fused score in (0, 1) like the other methods, so a bot's min_score means the
+    // same thing whatever the fusion; the logistic is monotonic, so the ranking is unchanged.
+    if (normalization == ScoreNormalization::kZScore) h.score = 1 / (1 + std::exp(-h.score));
   }
   SortBest(hits);
   return hits;

@@ -5,7 +5,7 @@
 //     1 / (rrf_k + rank), rrf_k = 60, divided by its maximum (n_lists / (rrf_k + 1)): in (0, 1].
 //   - Weighted score fusion: each list's scores normalised (min-max to [0, 1], or z-scores), then
 //     vector_weight * v + (1 - vector_weight) * l; a chunk missing from a list gets that list's
-//     lowest normalised value (0 for min-max).
+//     lowest normalised value (0 for min-max). z-score sums are mapped by 1 / (1 + e^-x).
 //
 // Default: weighted z-score fusion with vector_weight 0.3, chosen by measurement on BEIR ArguAna
 // (bench/retrieval/arguana_eval; both lists 100 deep). nDCG@10:
@@ -23,9 +23,9 @@
 // data set (argument retrieval, long queries, strong BM25); with a stronger embedder a higher
 // vector_weight may win, so it is a per-request option.
 //
-// Scores in results: `score` is the fused score for kHybrid (in [0, 1] for RRF and min-max;
-// unbounded for z-scores, where 0 is an average candidate), the cosine similarity for kSemantic
-// and the BM25 score for kLexical. min_score applies to it.
+// Scores in results: `score` is the fused score for kHybrid, always in [0, 1] (z-score fusion is
+// passed through the logistic function: 0.5 is an average candidate), the cosine similarity for
+// kSemantic and the BM25 score for kLexical. min_score applies to it.
 //
 // Thread safety: HybridSearch is reentrant; it uses the given Connection (one thread at a time)
 // and the VectorIndex's own locking.

@@ -387,7 +387,15 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
     int64_t df = rows;  // a multi-token word is a phrase: at most its rarest token's count
     for (const std::string& t : tokens) {
       auto st = conn.Prepare(df_sql);
-      if (!st.ok() && IsMissingTable(st.status())) return none;
+      if (!st.ok() && IsMissingTable(st.status())) {
+        // A table made before the vocab table existed (the next write adds it): count the
+        // phrase's rows through FTS5 itself, slower but exact.
+        RAGD_ASSIGN_OR_RETURN(Statement count, conn.Prepare("SELECT count(*) FROM \"" + table +
+                                                            "\" WHERE \"" + table + "\" MATCH ?1"));
+        RAGD_ASSIGN_OR_RETURN(bool row, count.Bind(1, OrQuery({word})).Step());
+        df = row ? count.Int(0) : 0;
+        break;
+      }
       if (!st.ok()) return st.status();
       RAGD_ASSIGN_OR_RETURN(bool row, st->Bind(1, t).Step());
       df = std::min(df, row ? st->Int(0) : 0);
@@ -400,7 +408,8 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
   // Common terms (in more than common_term_fraction of the rows) only score documents that
   // contain a rarer term, as in Elasticsearch's common-terms query: FTS5 then visits the rare
   // terms' postings instead of nearly every row.
-  const double cutoff = std::max(1.0, options_.common_term_fraction * rows);
+  const double cutoff = std::max({1.0, options_.common_term_fraction * rows,
+                                  static_cast<double>(options_.common_term_min_docs)});
   std::vector<std::string> rare, all;
   std::vector<double> weights;
   for (const Term& t : terms) {
@@ -409,7 +418,10 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
     const double idf = std::log((rows - t.df + 0.5) / (t.df + 0.5));
     weights.push_back(t.qtf * (idf > 0 ? idf : 1e-6));  // FTS5's floor
   }
-  const bool gate = !rare.empty() && rare.size() < all.size();
+  // Only worth it on large indexes: in a small knowledge base most useful words are "common", and
+  // the gate would hide chunks that match them (a 12-chunk bot answered from the wrong section).
+  const bool gate =
+      rows >= options_.common_term_min_chunks && !rare.empty() && rare.size() < all.size();
   const std::string match =
       gate ? "(" + OrQuery(rare) + ") AND (" + OrQuery(all) + ")" : OrQuery(all);
   const std::string sql = "SELECT rowid, ragd_bm25(\"" + table + "\", ?3, ?4, 0, 0, " +

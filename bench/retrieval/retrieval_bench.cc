@@ -10,12 +10,13 @@
 //   rows: raw Faiss (the same index type ragd picks: IndexFlatIP below hnsw_threshold, else
 //     IndexHNSWFlat with ragd's M / efConstruction / efSearch), ragd VectorIndex::Search, raw
 //     FTS5 SQL (the same MATCH expression, bm25 ORDER BY, LIMIT), ragd LexicalIndex::Search, ragd
-//     HybridSearch (RRF, 40 candidates per side). One thread; OpenMP limited to 1 thread for search
-//     (a row with Faiss's default thread count shows why).
+//     HybridSearch (default fusion and RRF, 40 candidates per side). One thread; OpenMP limited to
+//     1 thread for search (a row with Faiss's default thread count shows why).
 // All SQL runs inside one read transaction on one connection for both raw and ragd rows.
 //
 //   retrieval_bench [--sizes=10000,100000] [--dim=512] [--queries=300] [--query_words=30]
 //                   [--chunk_words=120] [--dir=/tmp] [--hnsw_threshold=50000] [--build_threads=2]
+//                   [--common_fraction=0.05] [--lexical_only]
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <omp.h>
@@ -47,6 +48,8 @@ struct Flags {
   std::string dir = "/tmp";
   int64_t hnsw_threshold = 50000;
   int build_threads = 2;
+  double common_fraction = LexicalOptions().common_term_fraction;
+  bool lexical_only = false;  // skip vectors (and the semantic / hybrid rows)
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -78,6 +81,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.hnsw_threshold = std::atoll(v);
     } else if (const char* v = value("build_threads")) {
       f.build_threads = std::atoi(v);
+    } else if (const char* v = value("common_fraction")) {
+      f.common_fraction = std::atof(v);
+    } else if (a == "--lexical_only") {
+      f.lexical_only = true;
     } else {
       std::fprintf(stderr, "see the comment at the top of retrieval_bench.cc for flags\n");
       std::exit(2);
@@ -201,6 +208,7 @@ void RunSize(const Flags& flags, int64_t n) {
   vopt.hnsw_threshold = flags.hnsw_threshold;
   vopt.build_threads = flags.build_threads;
   const bool hnsw = n >= flags.hnsw_threshold;
+  const int64_t nv = flags.lexical_only ? 0 : n;  // vectors built
   std::unique_ptr<faiss::Index> raw;
   auto t0 = std::chrono::steady_clock::now();
   if (hnsw) {
@@ -212,13 +220,13 @@ void RunSize(const Flags& flags, int64_t n) {
     raw = std::make_unique<faiss::IndexFlatIP>(dim);
   }
   omp_set_num_threads(flags.build_threads);
-  raw->add(n, vectors.data());
+  raw->add(nv, vectors.data());
   std::printf("  build: raw faiss %.1f s", Ms(std::chrono::steady_clock::now() - t0) / 1000);
 
   t0 = std::chrono::steady_clock::now();
   auto index = VectorIndex::Create("bench", dim, vopt).value();
-  for (int64_t i = 0; i < n; i += 10000) {
-    const int64_t m = std::min<int64_t>(10000, n - i);
+  for (int64_t i = 0; i < nv; i += 10000) {
+    const int64_t m = std::min<int64_t>(10000, nv - i);
     Check(index->Add(std::span(ids).subspan(i, m), std::span(vectors).subspan(i * dim, m * dim)),
           "add");
   }
@@ -239,7 +247,7 @@ void RunSize(const Flags& flags, int64_t n) {
   const std::string db_path = flags.dir + "/ragd_retrieval_bench_" + std::to_string(n) + ".db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
   auto db = Database::Open(db_path, {}).value();
-  LexicalIndex lexical;
+  LexicalIndex lexical(LexicalOptions{.common_term_fraction = flags.common_fraction});
   t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; i += 5000) {
     std::vector<LexicalRow> rows;
@@ -270,12 +278,15 @@ void RunSize(const Flags& flags, int64_t n) {
   auto raw_search = [&](int q) {
     raw->search(1, qv(q % flags.queries).data(), k, dist.data(), lab.data());
   };
-  omp_set_num_threads(2);
-  const Latency raw_omp2 = Measure(flags.queries, raw_search);
-  omp_set_num_threads(1);
-  const Latency raw_vec = Measure(flags.queries, raw_search);
-  VectorIndex::SetSearchThreads(1);
-  const Latency ragd_vec = Measure(flags.queries, [&](int q) { (void)index->Search(qv(q), k); });
+  Latency raw_omp2, raw_vec, ragd_vec;
+  if (!flags.lexical_only) {
+    omp_set_num_threads(2);
+    raw_omp2 = Measure(flags.queries, raw_search);
+    omp_set_num_threads(1);
+    raw_vec = Measure(flags.queries, raw_search);
+    VectorIndex::SetSearchThreads(1);
+    ragd_vec = Measure(flags.queries, [&](int q) { (void)index->Search(qv(q), k); });
+  }
 
   Latency raw_fts, ragd_fts, ragd_hybrid, ragd_hybrid_w;
   const std::string table = LexicalIndex::TableName("bench").value();
@@ -290,13 +301,14 @@ void RunSize(const Flags& flags, int64_t n) {
     });
     ragd_fts =
         Measure(flags.queries, [&](int q) { (void)lexical.Search(c, "bench", texts[q], k); });
+    if (flags.lexical_only) return OkStatus();
     HybridSources sources{index.get(), &lexical, &c, "bench"};
     HybridOptions options;
     options.max_results = k;
     ragd_hybrid = Measure(flags.queries, [&](int q) {
       Check(HybridSearch(sources, texts[q], qv(q), options).status(), "hybrid");
     });
-    options.fusion = FusionMethod::kWeightedScore;
+    options.fusion = FusionMethod::kReciprocalRank;
     ragd_hybrid_w = Measure(flags.queries,
                             [&](int q) { (void)HybridSearch(sources, texts[q], qv(q), options); });
     return OkStatus();
@@ -304,15 +316,19 @@ void RunSize(const Flags& flags, int64_t n) {
         "read");
 
   std::printf("  latency, single query, k=%d, %d queries:\n", k, flags.queries);
-  Report(hnsw ? "raw faiss HNSW (omp 2 threads)" : "raw faiss flat (omp 2 threads)", raw_omp2,
-         &raw_vec);
-  Report(hnsw ? "raw faiss HNSW (omp 1 thread)" : "raw faiss flat (omp 1 thread)", raw_vec,
-         nullptr);
-  Report("ragd semantic (VectorIndex)", ragd_vec, &raw_vec);
+  if (!flags.lexical_only) {
+    Report(hnsw ? "raw faiss HNSW (omp 2 threads)" : "raw faiss flat (omp 2 threads)", raw_omp2,
+           &raw_vec);
+    Report(hnsw ? "raw faiss HNSW (omp 1 thread)" : "raw faiss flat (omp 1 thread)", raw_vec,
+           nullptr);
+    Report("ragd semantic (VectorIndex)", ragd_vec, &raw_vec);
+  }
   Report("raw FTS5 SQL (bm25, same MATCH)", raw_fts, nullptr);
   Report("ragd lexical (LexicalIndex)", ragd_fts, &raw_fts);
-  Report("ragd hybrid (RRF, 40+40 candidates)", ragd_hybrid, nullptr);
-  Report("ragd hybrid (weighted min-max)", ragd_hybrid_w, nullptr);
+  if (!flags.lexical_only) {
+    Report("ragd hybrid (default: z-score w=0.3)", ragd_hybrid, nullptr);
+    Report("ragd hybrid (RRF)", ragd_hybrid_w, nullptr);
+  }
 
   const std::string faiss_path =
       flags.dir + "/ragd_retrieval_bench_" + std::to_string(n) + ".faiss";
@@ -332,6 +348,7 @@ void RunSize(const Flags& flags, int64_t n) {
 }  // namespace ragd
 
 int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);
   const ragd::Flags flags = ragd::ParseFlags(argc, argv);
   for (int64_t n : flags.sizes) ragd::RunSize(flags, n);
   return 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "retrieval/hashing_embedder.h"
@@ -41,8 +42,14 @@ TEST(FusionTest, WeightedMinMaxFusionMatchesHandComputation) {
   EXPECT_NEAR(hits[2].score, 0.25, 1e-6);
   auto lexical_only = FuseWeighted(v, l, 0.0, ScoreNormalization::kMinMax);
   EXPECT_EQ(lexical_only[0].chunk_id, 3);
-  auto z = FuseWeighted(v, l, 0.5, ScoreNormalization::kZScore);
-  EXPECT_EQ(z.size(), 4u);
+  auto z = FuseWeighted(v, l, 0.7, ScoreNormalization::kZScore);
+  // z(v): mean 0.5, sd sqrt(0.32/3); z(l): mean 10, sd sqrt(200/3). Missing = the list's lowest z.
+  const double zv = 0.4 / std::sqrt(0.32 / 3), zl = 10 / std::sqrt(200.0 / 3);
+  auto logistic = [](double x) { return 1 / (1 + std::exp(-x)); };
+  ASSERT_EQ(Ids(z), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_NEAR(z[0].score, logistic(0.7 * zv - 0.3 * zl), 1e-6);  // 1: top vector, last lexical
+  EXPECT_NEAR(z[1].score, logistic(0.7 * 0 - 0.3 * zl), 1e-6);   // 2: no lexical hit
+  EXPECT_NEAR(z[3].score, logistic(-0.7 * zv + 0), 1e-6);        // 4: no vector hit
   EXPECT_GT(z[0].score, z[3].score);
 }
 
@@ -151,7 +158,11 @@ TEST_F(HybridSearchTest, DefaultIsWeightedZScore) {
   auto hits = Search("refunds within fourteen days", options);
   ASSERT_FALSE(hits.empty());
   EXPECT_EQ(hits[0].chunk_id, 4);
-  EXPECT_GT(hits[0].score, 0);  // above the average candidate
+  EXPECT_GT(hits[0].score, 0.5);  // above the average candidate
+  for (const HybridHit& h : hits) {
+    EXPECT_GT(h.score, 0.0);  // in (0, 1), so a bot's min_score in [0, 1] means the same
+    EXPECT_LT(h.score, 1.0);
+  }
 }
 
 TEST_F(HybridSearchTest, MinScoreAndMaxResults) {

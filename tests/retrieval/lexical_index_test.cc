@@ -91,9 +91,66 @@ TEST_F(LexicalIndexTest, ScoresArePositiveAndBestFirst) {
                    EXPECT_EQ(hits[0].id, 1);
                    EXPECT_GT(hits[0].score, hits[1].score);
                    EXPECT_GT(hits[1].score, 0);
+                   // Same numbers as FTS5's built-in bm25() for the same MATCH.
+                   const std::string t = LexicalIndex::TableName("b").value();
+                   RAGD_ASSIGN_OR_RETURN(
+                       auto st, c.Prepare("SELECT rowid, -bm25(\"" + t +
+                                          "\", 0, 0, 1, 1) AS s FROM \"" + t + "\" WHERE \"" + t +
+                                          "\" MATCH '\"apple\" OR \"cherry\"' ORDER BY s DESC"));
+                   RAGD_ASSIGN_OR_RETURN(auto ours, index_.Search(c, "b", "apple cherry", 10));
+                   for (const LexicalHit& h : ours) {
+                     RAGD_ASSIGN_OR_RETURN(bool row, st.Step());
+                     EXPECT_TRUE(row);
+                     EXPECT_EQ(st.Int(0), h.id);
+                     EXPECT_NEAR(st.Double(1), h.score, 1e-9);
+                   }
                    return OkStatus();
                  })
                   .ok());
+}
+
+TEST_F(LexicalIndexTest, CommonTermsOnlyScoreChunksWithARarerTerm) {
+  std::vector<LexicalRow> rows;
+  for (int i = 1; i <= 10; ++i) {
+    rows.push_back(
+        {i, "d", "", "shared words appear in every chunk number " + std::to_string(i), {}});
+  }
+  rows[2].text += " zebra";
+  rows[6].text += " zebra zebra";
+  AddRows("b", rows);
+  LexicalIndex gated(LexicalOptions{
+      .common_term_fraction = 0.3, .common_term_min_docs = 1, .common_term_min_chunks = 0});
+  LexicalIndex exact(LexicalOptions{
+      .common_term_fraction = 1.0, .common_term_min_docs = 1, .common_term_min_chunks = 0});
+  ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                   RAGD_ASSIGN_OR_RETURN(auto g, gated.Search(c, "b", "shared zebra", 10));
+                   RAGD_ASSIGN_OR_RETURN(auto e, exact.Search(c, "b", "shared zebra", 10));
+                   EXPECT_EQ(g.size(), 2u);  // only the chunks with the rare word
+                   EXPECT_EQ(e.size(), 10u);
+                   EXPECT_EQ(g[0].id, 7);
+                   EXPECT_EQ(g[1].id, 3);
+                   EXPECT_EQ(e[0].id, 7);
+                   EXPECT_DOUBLE_EQ(g[0].score, e[0].score);  // same BM25, common term included
+                   EXPECT_DOUBLE_EQ(g[1].score, e[1].score);
+                   // The default options never gate a small bot.
+                   RAGD_ASSIGN_OR_RETURN(auto small, index_.Search(c, "b", "shared zebra", 10));
+                   EXPECT_EQ(small.size(), 10u);
+                   // Only common words: no gate, every chunk matches.
+                   RAGD_ASSIGN_OR_RETURN(auto only_common, gated.Search(c, "b", "shared", 10));
+                   EXPECT_EQ(only_common.size(), 10u);
+                   return OkStatus();
+                 })
+                  .ok());
+}
+
+TEST_F(LexicalIndexTest, TablesWithoutAVocabTableStillSearch) {
+  AddRows("b", Corpus());
+  const std::string t = LexicalIndex::TableName("b").value();
+  ASSERT_TRUE(
+      db_->Write([&](Connection& c) { return c.Exec("DROP TABLE \"" + t + "_vocab\""); }).ok());
+  EXPECT_EQ(Ids("b", "resetting passwords"), std::vector<int64_t>{1});
+  AddRows("b", {{9, "d", "", "password manager", {}}});  // a write restores the vocab table
+  EXPECT_EQ(Ids("b", "manager"), std::vector<int64_t>{9});
 }
 
 TEST_F(LexicalIndexTest, BotsAreIsolated) {
