@@ -27,17 +27,31 @@
 namespace ragd {
 namespace {
 
-// BEIR ranks 100 documents; one more because the query's own document is dropped.
-constexpr int kResultsPerQuery = 101;
 
 int Fail(const std::string& what, const Status& status) {
   std::fprintf(stderr, "ragd eval: %s: %s\n", what.c_str(), status.message().c_str());
   return 1;
 }
 
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+// Wall-clock and process CPU time since construction. The CPU time says what a stage costs on
+// a shared machine, where wall-clock time depends on the other load.
+class StageTimer {
+ public:
+  StageTimer() : wall_(std::chrono::steady_clock::now()), cpu_(CpuNow()) {}
+  double WallSeconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_).count();
+  }
+  double CpuSeconds() const { return CpuNow() - cpu_; }
+
+ private:
+  static double CpuNow() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  std::chrono::steady_clock::time_point wall_;
+  double cpu_;
+};
 
 // The throwaway data directory, removed on destruction unless kept.
 class ScratchDir {
@@ -113,6 +127,7 @@ struct IndexOutcome {
   size_t duplicates = 0;
   size_t failed = 0;
   double seconds = 0;
+  double cpu_seconds = 0;
 };
 
 // Writes each corpus entry as a file, adds it like `ragd ingest` does and waits for the queue.
@@ -120,7 +135,7 @@ StatusOr<IndexOutcome> IndexCorpus(Engine& engine, const Bot& bot,
                                    const std::vector<BeirDocument>& corpus,
                                    const std::filesystem::path& scratch, bool quiet) {
   IndexOutcome out;
-  const auto start = std::chrono::steady_clock::now();
+  const StageTimer timer;
   EvalProgress progress("indexing", corpus.size(), "documents", quiet);
   auto draw = [&](size_t added) {
     if (!progress.Due()) return;
@@ -150,7 +165,8 @@ StatusOr<IndexOutcome> IndexCorpus(Engine& engine, const Bot& bot,
   // Idle: every document is finished, indexed or failed (failures are listed below).
   progress.Update(corpus.size(), "");
   progress.Finish();
-  out.seconds = SecondsSince(start);
+  out.seconds = timer.WallSeconds();
+  out.cpu_seconds = timer.CpuSeconds();
 
   // Failures (say, an entry without any text) are reported; such entries are never retrieved.
   std::string after;
@@ -174,6 +190,7 @@ struct ModeResult {
   RetrievalMetrics metrics;
   RetrievalRun run;
   double seconds = 0;
+  double cpu_seconds = 0;
 };
 
 // Searches every query in `mode` on `threads` threads and scores the run.
@@ -182,7 +199,7 @@ StatusOr<ModeResult> EvaluateMode(Engine& engine, const Bot& bot, const Dataset&
                                   bool quiet) {
   ModeResult result;
   result.mode = mode;
-  const auto start = std::chrono::steady_clock::now();
+  const StageTimer timer;
   std::vector<std::vector<ScoredDoc>> ranked(data.queries.size());
   std::atomic<size_t> next{0};
   std::atomic<size_t> done{0};
@@ -195,7 +212,7 @@ StatusOr<ModeResult> EvaluateMode(Engine& engine, const Bot& bot, const Dataset&
       SearchRequest request;
       request.query = data.queries[i].text;
       request.search_type = mode;
-      request.max_results = kResultsPerQuery;
+      request.max_results = results_per_query;
       // BEIR ranks the top 100 whatever their scores; the bot's min_score must not cut them.
       request.min_score = -std::numeric_limits<double>::infinity();
       StatusOr<std::vector<SearchHit>> hits = engine.Search(bot, request);
@@ -226,7 +243,8 @@ StatusOr<ModeResult> EvaluateMode(Engine& engine, const Bot& bot, const Dataset&
   if (!error.ok()) return error;
   progress.Update(done.load(), "");
   progress.Finish();
-  result.seconds = SecondsSince(start);
+  result.seconds = timer.WallSeconds();
+  result.cpu_seconds = timer.CpuSeconds();
   for (size_t i = 0; i < data.queries.size(); ++i) {
     result.run[data.queries[i].id] = std::move(ranked[i]);
   }
@@ -235,12 +253,13 @@ StatusOr<ModeResult> EvaluateMode(Engine& engine, const Bot& bot, const Dataset&
 }
 
 void PrintTable(const std::vector<ModeResult>& results, size_t queries) {
-  std::printf("%-9s %8s %10s %8s %9s %10s\n", "mode", "nDCG@10", "Recall@100", "MRR@10", "search_s",
-              "ms/query");
+  std::printf("%-9s %8s %10s %8s %8s %8s %13s\n", "mode", "nDCG@10", "Recall@100", "MRR@10",
+              "wall_s", "cpu_s", "cpu_ms/query");
   for (const ModeResult& r : results) {
-    std::printf("%-9s %8.4f %10.4f %8.4f %9.1f %10.1f\n", r.mode.c_str(), r.metrics.ndcg_at_10,
-                r.metrics.recall_at_100, r.metrics.mrr_at_10, r.seconds,
-                queries == 0 ? 0.0 : 1000.0 * r.seconds / static_cast<double>(queries));
+    std::printf("%-9s %8.4f %10.4f %8.4f %8.1f %8.1f %13.1f\n", r.mode.c_str(),
+                r.metrics.ndcg_at_10, r.metrics.recall_at_100, r.metrics.mrr_at_10, r.seconds,
+                r.cpu_seconds,
+                queries == 0 ? 0.0 : 1000.0 * r.cpu_seconds / static_cast<double>(queries));
   }
 }
 
@@ -258,13 +277,15 @@ Status WriteJson(const std::string& path, const EvalFlags& flags, const Bot& bot
   j["failed_documents"] = index.failed;
   j["queries"] = data.queries.size();
   j["index_seconds"] = index.seconds;
-  j["results_per_query"] = kResultsPerQuery;
+  j["index_cpu_seconds"] = index.cpu_seconds;
+  j["results_per_query"] = flags.results;
   nlohmann::json modes = nlohmann::json::object();
   for (const ModeResult& r : results) {
     modes[r.mode] = {{"ndcg@10", r.metrics.ndcg_at_10},
                      {"recall@100", r.metrics.recall_at_100},
                      {"mrr@10", r.metrics.mrr_at_10},
-                     {"search_seconds", r.seconds}};
+                     {"search_seconds", r.seconds},
+                     {"search_cpu_seconds", r.cpu_seconds}};
   }
   j["modes"] = modes;
   const std::string text = j.dump(2) + "\n";
