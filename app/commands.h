@@ -28,10 +28,13 @@ struct EvalFlags {
   std::vector<std::string> modes = {"all"};  // lexical | semantic | hybrid | all
   std::string embedder = "local";            // local (USE-lite; hashing when absent) | hashing
   std::string models_dir;                    // empty: the configured models.dir
-  std::string work_dir;      // parent of the throwaway data directory; empty: the system temp dir
-  bool keep = false;         // keep the data directory (its path is printed)
-  int workers = 0;           // ingestion workers; 0: the configured ingest.workers
-  int query_threads = 0;     // 0: one per core
+  std::string work_dir;   // parent of the throwaway data directory; empty: the system temp dir
+  bool keep = false;      // keep the data directory (its path is printed)
+  int workers = 0;        // ingestion workers; 0: the configured ingest.workers
+  int query_threads = 0;  // 0: one per core
+  // Results asked per query: BEIR ranks 100, plus one for the query's own document. Fewer makes
+  // hybrid search fuse shallower candidate lists, as a chat bot does (Recall@100 then undercounts).
+  int results = 101;
   std::string json_path;     // also write the results as JSON ("-": stdout)
   std::string trec_run_dir;  // also write <dir>/<mode>.run (TREC run files, top 100)
   bool quiet = false;        // no progress on stderr

@@ -3,6 +3,7 @@
 // index) into a throwaway data directory, every judged query is searched in each requested mode,
 // and nDCG@10, Recall@100 and MRR@10 are printed the way BEIR computes them
 // (retrieval/eval_metrics.h, the query's own id dropped from its results).
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,7 +27,6 @@
 
 namespace ragd {
 namespace {
-
 
 int Fail(const std::string& what, const Status& status) {
   std::fprintf(stderr, "ragd eval: %s: %s\n", what.c_str(), status.message().c_str());
@@ -195,8 +195,8 @@ struct ModeResult {
 
 // Searches every query in `mode` on `threads` threads and scores the run.
 StatusOr<ModeResult> EvaluateMode(Engine& engine, const Bot& bot, const Dataset& data,
-                                  const EvalIdMap& ids, const std::string& mode, int threads,
-                                  bool quiet) {
+                                  const EvalIdMap& ids, const std::string& mode,
+                                  int results_per_query, int threads, bool quiet) {
   ModeResult result;
   result.mode = mode;
   const StageTimer timer;
@@ -357,7 +357,7 @@ int RunEval(const Config& config, const EvalFlags& flags) {
   std::vector<ModeResult> results;
   for (const std::string& mode : modes) {
     StatusOr<ModeResult> r =
-        EvaluateMode(engine, *bot, *data, index->ids, mode, threads, flags.quiet);
+        EvaluateMode(engine, *bot, *data, index->ids, mode, flags.results, threads, flags.quiet);
     if (!r.ok()) return Fail("searching (" + mode + ")", r.status());
     results.push_back(std::move(*r));
   }
@@ -366,10 +366,12 @@ int RunEval(const Config& config, const EvalFlags& flags) {
   std::printf("corpus %s: %zu documents (%zu duplicates, %zu not indexed), %zu queries\n",
               flags.corpus.c_str(), data->corpus.size(), index->duplicates, index->failed,
               data->queries.size());
-  std::printf("embedder %s, chunking none; indexing %.1f s (%.1f documents/s, %d workers)\n",
-              bot->embedder_id.c_str(), index->seconds,
-              index->seconds > 0 ? static_cast<double>(data->corpus.size()) / index->seconds : 0.0,
-              workers);
+  std::printf(
+      "embedder %s, chunking none, %d results per query; indexing %.1f s wall, %.1f s CPU "
+      "(%.1f documents/s, %d workers)\n",
+      bot->embedder_id.c_str(), flags.results, index->seconds, index->cpu_seconds,
+      index->seconds > 0 ? static_cast<double>(data->corpus.size()) / index->seconds : 0.0,
+      workers);
   PrintTable(results, data->queries.size());
   std::fflush(stdout);
   if (!flags.trec_run_dir.empty()) {

@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
   eval->add_option("--query-threads", eval_flags.query_threads,
                    "Threads running queries (default: one per core)")
       ->check(CLI::NonNegativeNumber);
+  eval->add_option("--results", eval_flags.results,
+                   "Results per query (default 101: BEIR's 100 plus the query's own document)")
+      ->check(CLI::Range(1, 1000));
   eval->add_option("--json", eval_flags.json_path, "Also write the results as JSON (- = stdout)");
   eval->add_option("--trec-run", eval_flags.trec_run_dir,
                    "Also write <DIR>/<mode>.run: TREC run files (top 100, own id dropped)")

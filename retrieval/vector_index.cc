@@ -213,6 +213,7 @@ Status VectorIndex::Add(std::span<const int64_t> ids, std::span<const float> vec
     rows = keep_rows.data();
   }
 
+  std::lock_guard turn(turnstile_);  // new readers queue behind this writer
   std::unique_lock lock(mu_);
   for (int64_t id : ids) {
     auto it = pos_.find(id);
@@ -230,6 +231,7 @@ Status VectorIndex::Add(std::span<const int64_t> ids, std::span<const float> vec
 }
 
 StatusOr<int64_t> VectorIndex::Remove(std::span<const int64_t> ids) {
+  std::lock_guard turn(turnstile_);  // new readers queue behind this writer
   std::unique_lock lock(mu_);
   int64_t removed = 0;
   for (int64_t id : ids) {
@@ -250,6 +252,7 @@ StatusOr<int64_t> VectorIndex::Remove(std::span<const int64_t> ids) {
 }
 
 Status VectorIndex::Compact() {
+  std::lock_guard turn(turnstile_);  // new readers queue behind this writer
   std::unique_lock lock(mu_);
   if (tombstones_ == 0) return OkStatus();
   ++version_;
@@ -361,6 +364,7 @@ StatusOr<std::vector<VectorHit>> VectorIndex::Search(std::span<const float> quer
   }
   if (k <= 0) return std::vector<VectorHit>();
   ApplySearchThreads();
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   const size_t live = pos_.size();
   if (live == 0 || (allowed != nullptr && allowed->empty())) return std::vector<VectorHit>();
@@ -376,6 +380,7 @@ StatusOr<std::vector<VectorHit>> VectorIndex::Search(std::span<const float> quer
 }
 
 std::vector<int64_t> VectorIndex::Ids() const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   std::vector<int64_t> ids;
   ids.reserve(pos_.size());
@@ -384,21 +389,25 @@ std::vector<int64_t> VectorIndex::Ids() const {
 }
 
 bool VectorIndex::Contains(int64_t id) const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   return pos_.contains(id);
 }
 
 int64_t VectorIndex::size() const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   return static_cast<int64_t>(pos_.size());
 }
 
 bool VectorIndex::is_hnsw() const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   return hnsw_;
 }
 
 int64_t VectorIndex::tombstones() const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   return tombstones_;
 }
@@ -416,6 +425,7 @@ void VectorIndex::UpdateMemoryBytes() {
 }
 
 Status VectorIndex::Save(const std::string& path) const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
   std::shared_lock lock(mu_);
   const uint64_t version = version_.load();
   RAGD_RETURN_IF_ERROR(SaveLocked(path));

@@ -35,6 +35,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -139,6 +140,9 @@ class VectorIndex {
   const VectorIndexOptions options_;
 
   mutable std::shared_mutex mu_;
+  // glibc's rwlock prefers readers: back-to-back searches would starve Add/Remove forever. A
+  // writer holds the turnstile while it waits for mu_, so searches arriving meanwhile wait too.
+  mutable std::mutex turnstile_;
   std::unique_ptr<faiss::Index> index_;       // IndexFlatIP or IndexHNSWFlat; guarded by mu_
   bool hnsw_ = false;                         // guarded by mu_
   std::vector<int64_t> labels_;               // faiss position -> chunk id, kTombstone if deleted

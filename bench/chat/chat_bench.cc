@@ -37,6 +37,8 @@ namespace {
 
 constexpr const char* kAdminKey = "chat-bench-admin-key-0123456789";
 constexpr const char* kBot = "chatbench";
+// One document (~100 chunks): concurrency without the cost of retrieval at 100k chunks.
+constexpr const char* kSmallBot = "chatbench-small";
 
 void Log(const std::string& line) { std::fprintf(stderr, "[chat-bench] %s\n", line.c_str()); }
 
@@ -62,10 +64,20 @@ void PrintLatencyTable(const std::string& model, const std::vector<KindStats>& k
               << (k.mock_cpu_ns > 0 ? Fixed(static_cast<double>(k.mock_cpu_ns) / 1000 / n, 0) : "-")
               << " | " << k.errors << (k.errors ? " (" + k.first_error + ")" : "") << " |\n";
   }
-  const KindStats& chat = kinds[2];
+  const KindStats& chat = kinds.back();
+  const KindStats& search = kinds[1];
   std::cout << "\nChat turn p50 " << Ms(chat.total_ms, 50) << " ms (goal < 5), p99 "
             << Ms(chat.total_ms, 99) << " ms (goal < 20); minus the /v1/me baseline p50: "
-            << Fixed(Percentile(chat.total_ms, 50) - base_p50, 2) << " ms.\n";
+            << Fixed(Percentile(chat.total_ms, 50) - base_p50, 2)
+            << " ms; minus retrieval (hybrid search p50): "
+            << Fixed(Percentile(chat.total_ms, 50) - Percentile(search.total_ms, 50), 2)
+            << " ms; ragd CPU per turn minus per search: "
+            << Fixed(static_cast<double>(chat.server_cpu_ns) /
+                             std::max<size_t>(1, chat.total_ms.size()) / 1000 -
+                         static_cast<double>(search.server_cpu_ns) /
+                             std::max<size_t>(1, search.total_ms.size()) / 1000,
+                     0)
+            << " µs.\n";
 }
 
 struct ConcurrencyRow {
@@ -126,7 +138,8 @@ Status ScriptMock(int port, int streams, int tokens, int delay_ms) {
 }
 
 StatusOr<ConcurrencyRow> Concurrency(const RagdServer& ragd, const NodeMock& mock,
-                                     const std::string& user_key, const std::string& label,
+                                     const std::string& user_key, const std::string& bot,
+                                     const std::string& label,
                                      const std::vector<std::string>& questions,
                                      ConcurrencyOptions options) {
   Log(label + ": " + std::to_string(options.streams) + " streams of " +
@@ -135,10 +148,10 @@ StatusOr<ConcurrencyRow> Concurrency(const RagdServer& ragd, const NodeMock& moc
       ScriptMock(mock.port, options.streams, options.tokens, options.token_delay_ms));
   HttpConnection conn(ragd.url.host, ragd.url.port);
   RAGD_ASSIGN_OR_RETURN(std::vector<std::string> conversations,
-                        CreateConversations(conn, user_key, kBot, options.streams));
+                        CreateConversations(conn, user_key, bot, options.streams));
   options.ragd_pid = ragd.process->pid();
   options.mock_pid = mock.process->pid();
-  ConcurrencyRow row{label, options, {}, ""};
+  ConcurrencyRow row{label + ", bot " + bot, options, {}, ""};
   RAGD_ASSIGN_OR_RETURN(row.r,
                         RunConcurrency(ragd.url, user_key, conversations, questions, options));
   row.load = LoadAverage();
@@ -191,6 +204,8 @@ int Run(Flags& flags) {
   const std::string load_before = LoadAverage();
   StatusOr<CorpusStats> corpus = EnsureCorpus(admin, kAdminKey, kBot, chunks);
   if (!corpus.ok()) return Log("corpus: " + corpus.status().message()), 1;
+  StatusOr<CorpusStats> small = EnsureCorpus(admin, kAdminKey, kSmallBot, 1);
+  if (!small.ok()) return Log("small corpus: " + small.status().message()), 1;
   const nlohmann::json key_body = {{"name", "chat-bench-user"}, {"role", "user"}};
   StatusOr<nlohmann::json> user = CallApi(admin, "POST", "/v1/keys", kAdminKey, &key_body);
   if (!user.ok()) return Log("user key: " + user.status().message()), 1;
@@ -207,7 +222,8 @@ int Run(Flags& flags) {
             << (corpus->reused
                     ? " (reused)"
                     : ", ingested in " + Fixed(corpus->ingest_seconds, 0) + " s through the API")
-            << "\n";
+            << "\nSmall bot '" << kSmallBot << "': " << small->documents << " document, "
+            << small->chunks << " chunks (concurrency without retrieval at scale)\n";
 
   Status status;
   if (phases.find("latency") != std::string::npos) {
@@ -231,13 +247,15 @@ int Run(Flags& flags) {
     }
   }
   if (phases.find("concurrency") != std::string::npos) {
-    status = SetModel(admin, kAdminKey, kBot, "openai", "bench-model");
-    if (!status.ok()) return Log(status.message()), 1;
+    for (const char* bot : {kBot, kSmallBot}) {
+      status = SetModel(admin, kAdminKey, bot, "openai", "bench-model");
+      if (!status.ok()) return Log(status.message()), 1;
+    }
     std::vector<ConcurrencyRow> rows;
     const std::string default_workers =
         std::to_string(2 * std::thread::hardware_concurrency()) + " (default)";
     StatusOr<ConcurrencyRow> row =
-        Concurrency(*ragd, *mock, user_key, default_workers, questions, demo);
+        Concurrency(*ragd, *mock, user_key, kBot, default_workers, questions, demo);
     if (!row.ok()) return Log(row.status().message()), 1;
     rows.push_back(*row);
     ragd->process->Stop(SIGTERM);
@@ -246,8 +264,10 @@ int Run(Flags& flags) {
                                    {"--server-worker-threads", workers});
     ragd = StartRagd(ragd_options);
     if (!ragd.ok()) return Log("ragd: " + ragd.status().message()), 1;
-    for (const ConcurrencyOptions& o : {demo, big}) {
-      row = Concurrency(*ragd, *mock, user_key, workers, questions, o);
+    const std::pair<const char*, ConcurrencyOptions> runs[] = {
+        {kBot, demo}, {kBot, big}, {kSmallBot, big}};
+    for (const auto& [bot, o] : runs) {
+      row = Concurrency(*ragd, *mock, user_key, bot, workers, questions, o);
       if (!row.ok()) return Log(row.status().message()), 1;
       rows.push_back(*row);
     }

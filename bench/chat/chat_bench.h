@@ -72,8 +72,9 @@ struct LatencyOptions {
 };
 
 // Sequential requests over one keep-alive connection, interleaved in blocks: GET /v1/me (auth +
-// HTTP baseline), GET /v1/bots/{bot}/search (retrieval), POST .../messages with SSE read to the
-// end (a whole chat turn, each in a fresh conversation). Returns {me, search, chat}.
+// HTTP baseline), GET /v1/bots/{bot}/search in the bot's mode, lexical and semantic (retrieval),
+// POST .../messages with SSE read to the end (a whole chat turn, each in a fresh conversation).
+// Returns one KindStats per kind in that order: the baseline first, the chat turn last.
 StatusOr<std::vector<KindStats>> RunLatency(const Url& server, const std::string& key,
                                             const std::string& bot,
                                             const std::vector<std::string>& questions,

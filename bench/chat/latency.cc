@@ -24,11 +24,14 @@ Outcome Me(HttpConnection& conn, const Headers& auth) {
   return o;
 }
 
+// `mode` empty: the bot's search type (hybrid by default).
 Outcome Search(HttpConnection& conn, const Headers& auth, const std::string& bot,
-               const std::string& question) {
+               const std::string& question, const std::string& mode) {
   Outcome o;
-  StatusOr<TimedResponse> r =
-      conn.Send("GET", "/v1/bots/" + bot + "/search?q=" + UrlEncode(question), auth);
+  StatusOr<TimedResponse> r = conn.Send("GET",
+                                        "/v1/bots/" + bot + "/search?q=" + UrlEncode(question) +
+                                            (mode.empty() ? "" : "&mode=" + mode),
+                                        auth);
   if (!r.ok()) return {false, 0, 0, r.status().message()};
   o.ok = r->status == 200 && r->body.find("\"results\":[{") != std::string::npos;
   if (!o.ok) o.error = "search HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200);
@@ -91,37 +94,42 @@ StatusOr<std::vector<KindStats>> RunLatency(const Url& server, const std::string
   const int total = options.turns + options.warmup;
   RAGD_ASSIGN_OR_RETURN(std::vector<std::string> conversations,
                         CreateConversations(conn, key, bot, total));
-  std::vector<KindStats> kinds(3);
+  // The order matches KindStats' contract in chat_bench.h: baseline first, chat last.
+  std::vector<KindStats> kinds(5);
   kinds[0].name = "GET /v1/me (auth + HTTP baseline)";
-  kinds[1].name = "GET /v1/bots/{bot}/search (retrieval)";
-  kinds[2].name = "POST /v1/conversations/{id}/messages, SSE (chat turn)";
+  kinds[1].name = "GET /v1/bots/{bot}/search (retrieval, the bot's hybrid mode)";
+  kinds[2].name = "GET .../search?mode=lexical (BM25 alone)";
+  kinds[3].name = "GET .../search?mode=semantic (vectors alone)";
+  kinds[4].name = "POST /v1/conversations/{id}/messages, SSE (chat turn)";
+  const char* kModes[] = {"", "", "lexical", "semantic", ""};
+  const size_t kChat = kinds.size() - 1;
   // Warm-up (not recorded): connections, caches, the index pages.
   for (int i = 0; i < options.warmup; ++i) {
     Me(conn, auth);
-    Search(conn, auth, bot, questions[static_cast<size_t>(i) % questions.size()]);
+    Search(conn, auth, bot, questions[static_cast<size_t>(i) % questions.size()], "");
     Chat(conn, auth, conversations[static_cast<size_t>(i)],
          questions[static_cast<size_t>(i) % questions.size()]);
   }
   int done = 0;
   while (done < options.turns) {
     const int n = std::min(options.block, options.turns - done);
-    for (int kind = 0; kind < 3; ++kind) {
+    for (size_t kind = 0; kind < kinds.size(); ++kind) {
       const int64_t cpu0 = ProcessCpuNanos(options.ragd_pid);
       const int64_t mock0 = options.mock_pid > 0 ? ProcessCpuNanos(options.mock_pid) : 0;
       for (int i = 0; i < n; ++i) {
         const size_t q = static_cast<size_t>(done + i) % questions.size();
         Outcome o;
         if (kind == 0) o = Me(conn, auth);
-        if (kind == 1) o = Search(conn, auth, bot, questions[q]);
-        if (kind == 2) {
+        if (kind > 0 && kind < kChat) o = Search(conn, auth, bot, questions[q], kModes[kind]);
+        if (kind == kChat) {
           o = Chat(conn, auth, conversations[static_cast<size_t>(options.warmup + done + i)],
                    questions[q]);
         }
-        Record(kinds[static_cast<size_t>(kind)], o);
+        Record(kinds[kind], o);
       }
-      kinds[static_cast<size_t>(kind)].server_cpu_ns += ProcessCpuNanos(options.ragd_pid) - cpu0;
-      if (options.mock_pid > 0 && kind == 2) {
-        kinds[static_cast<size_t>(kind)].mock_cpu_ns += ProcessCpuNanos(options.mock_pid) - mock0;
+      kinds[kind].server_cpu_ns += ProcessCpuNanos(options.ragd_pid) - cpu0;
+      if (options.mock_pid > 0 && kind == kChat) {
+        kinds[kind].mock_cpu_ns += ProcessCpuNanos(options.mock_pid) - mock0;
       }
     }
     done += n;
