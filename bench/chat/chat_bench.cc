@@ -114,6 +114,12 @@ void PrintConcurrencyTable(const std::vector<ConcurrencyRow>& rows) {
               << row.load << " |\n";
   }
   for (const ConcurrencyRow& row : rows) {
+    if (row.r.short_streams > 0 || row.r.notices > 0) {
+      std::cout << "\n"
+                << row.server << ", " << row.options.streams << " streams: " << row.r.short_streams
+                << " short, " << row.r.notices
+                << " with a notice; first short: " << row.r.short_example << "\n";
+    }
     if (!row.r.first_error.empty()) {
       std::cout << "\nFirst error (" << row.server << ", " << row.options.streams
                 << " streams): " << row.r.first_error << "\n";

@@ -96,7 +96,9 @@ struct ConcurrencyResult {
   int sse_errors = 0;     // an "error" event
   int incomplete = 0;     // closed or timed out before "done"
   int short_streams = 0;  // done, but fewer deltas than tokens
+  int notices = 0;        // completed with a "notice" event (e.g. degraded to extractive)
   std::string first_error;
+  std::string short_example;           // the first short stream: deltas, notice, done data
   std::vector<double> headers_ms;      // request sent -> response head
   std::vector<double> first_delta_ms;  // request sent -> first delta event
   std::vector<double> total_ms;        // request sent -> end of the response

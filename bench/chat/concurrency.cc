@@ -24,7 +24,8 @@ struct Stream {
   double first_delta_ms = -1;
   int deltas = 0;
   std::string end_event;
-  std::string error_data;
+  std::string end_data;  // the done or error event's data
+  std::string notice;
   bool finished = false;
   std::unique_ptr<SseScanner> sse;
   std::unique_ptr<ResponseParser> parser;
@@ -67,7 +68,9 @@ StatusOr<ConcurrencyResult> RunConcurrency(const Url& server, const std::string&
         if (sp->deltas++ == 0) sp->first_delta_ms = MillisBetween(sp->start, SteadyClock::now());
       } else if (event == "done" || event == "error") {
         sp->end_event = std::string(event);
-        if (event == "error") sp->error_data = std::string(data);
+        sp->end_data = std::string(data);
+      } else if (event == "notice") {
+        sp->notice = std::string(data);
       }
     });
     s.parser = std::make_unique<ResponseParser>(
@@ -154,12 +157,16 @@ StatusOr<ConcurrencyResult> RunConcurrency(const Url& server, const std::string&
       if (s.parser->headers_done() && s.parser->status() != 200) {
         fail(s, result.http_errors, "HTTP " + std::to_string(s.parser->status()));
       } else if (s.end_event == "error") {
-        fail(s, result.sse_errors, "error event: " + s.error_data.substr(0, 300));
+        fail(s, result.sse_errors, "error event: " + s.end_data.substr(0, 300));
       } else if (s.end_event != "done" || !s.parser->complete()) {
         fail(s, result.incomplete, "closed after " + std::to_string(s.deltas) + " deltas");
       } else {
         ++result.completed;
-        if (s.deltas < options.tokens) ++result.short_streams;
+        if (s.deltas < options.tokens && result.short_streams++ == 0) {
+          result.short_example = std::to_string(s.deltas) + " deltas, notice " +
+                                 (s.notice.empty() ? "none" : s.notice) + ", done " + s.end_data;
+        }
+        if (!s.notice.empty()) ++result.notices;
         result.headers_ms.push_back(s.headers_ms);
         result.first_delta_ms.push_back(s.first_delta_ms);
         result.total_ms.push_back(total);

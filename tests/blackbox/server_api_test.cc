@@ -222,7 +222,12 @@ TEST(DemoTest, DemoModePrintsUrlAndAWorkingAdminKeyReplacedOnEachStart) {
   for (int run = 0; run < 2; ++run) {
     RagdServer server(dir.path(), {"--demo"});
     ASSERT_TRUE(server.started()) << server.stderr_text();
-    const std::string& out = server.stdout_text();
+    // The banner follows the demo bot's set-up (model load, queueing data/demo), after listening.
+    std::string out;
+    for (int i = 0; i < 200 && out.find("/messages") == std::string::npos; ++i) {
+      out = server.stdout_text();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     EXPECT_NE(out.find(server.base_url()), std::string::npos) << out;
     const size_t at = out.find("rgd_");
     ASSERT_NE(at, std::string::npos) << out;
