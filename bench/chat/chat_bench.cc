@@ -4,6 +4,7 @@
 //              [--chunks 100000] [--turns 500] [--streams 1000] [--tokens 200]
 //              [--token-delay-ms 25] [--demo-streams 64] [--demo-tokens 40]
 //              [--worker-threads 1024] [--phases latency,concurrency] [--log-level info]
+//              [--concurrency-runs demo,big,small]
 //
 // 1. Engine overhead per turn. A shared bot whose knowledge base holds --chunks chunks of ~100
 //    words (generated text uploaded through the API; hashing embedder) answers --turns
@@ -27,6 +28,7 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #ifndef RAGD_BINARY_DEFAULT
 #define RAGD_BINARY_DEFAULT "ragd"
@@ -188,6 +190,9 @@ int Run(Flags& flags) {
   demo.tokens = flags.GetInt("demo-tokens", 40);
   demo.timeout_s = 600;
   const std::string workers = flags.Get("worker-threads", "1024");
+  // Which concurrency runs: demo (default pool, then the large pool), big (100k-chunk bot),
+  // small (one-document bot).
+  const std::string runs_flag = flags.Get("concurrency-runs", "demo,big,small");
   if (!flags.Unused().empty()) {
     std::cerr << "unknown flag --" << flags.Unused().front() << "\n";
     return 2;
@@ -260,19 +265,22 @@ int Run(Flags& flags) {
     std::vector<ConcurrencyRow> rows;
     const std::string default_workers =
         std::to_string(2 * std::thread::hardware_concurrency()) + " (default)";
-    StatusOr<ConcurrencyRow> row =
-        Concurrency(*ragd, *mock, user_key, kBot, default_workers, questions, demo);
-    if (!row.ok()) return Log(row.status().message()), 1;
-    rows.push_back(*row);
+    StatusOr<ConcurrencyRow> row = InvalidArgumentError("no run");
+    if (runs_flag.find("demo") != std::string::npos) {
+      row = Concurrency(*ragd, *mock, user_key, kBot, default_workers, questions, demo);
+      if (!row.ok()) return Log(row.status().message()), 1;
+      rows.push_back(*row);
+    }
     ragd->process->Stop(SIGTERM);
     ragd_options.log_path = work + "/ragd-workers.log";
     ragd_options.extra_args.insert(ragd_options.extra_args.end(),
                                    {"--server-worker-threads", workers});
     ragd = StartRagd(ragd_options);
     if (!ragd.ok()) return Log("ragd: " + ragd.status().message()), 1;
-    const std::pair<const char*, ConcurrencyOptions> runs[] = {
-        {kBot, demo}, {kBot, big}, {kSmallBot, big}};
-    for (const auto& [bot, o] : runs) {
+    const std::tuple<const char*, const char*, ConcurrencyOptions> runs[] = {
+        {"demo", kBot, demo}, {"big", kBot, big}, {"small", kSmallBot, big}};
+    for (const auto& [name, bot, o] : runs) {
+      if (runs_flag.find(name) == std::string::npos) continue;
       row = Concurrency(*ragd, *mock, user_key, bot, workers, questions, o);
       if (!row.ok()) return Log(row.status().message()), 1;
       rows.push_back(*row);

@@ -33,7 +33,8 @@ Outcome Search(HttpConnection& conn, const Headers& auth, const std::string& bot
                                             (mode.empty() ? "" : "&mode=" + mode),
                                         auth);
   if (!r.ok()) return {false, 0, 0, r.status().message()};
-  o.ok = r->status == 200 && r->body.find("\"results\":[{") != std::string::npos;
+  // An empty result is an answer too (BM25 alone finds nothing for a question of rare words).
+  o.ok = r->status == 200 && r->body.find("\"results\":[") != std::string::npos;
   if (!o.ok) o.error = "search HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200);
   o.total_ms = r->total_ms;
   o.first_ms = r->first_byte_ms;
