@@ -17,7 +17,9 @@
 //    client opens --streams SSE chats at once (each its own conversation) and reads each to
 //    `done`, sampling ragd's RSS. First --demo-streams shorter chats on the default worker pool
 //    (streaming producers hold a worker thread for the whole answer), then the same and the full
-//    run on a server started with --server-worker-threads --worker-threads.
+//    run on a server started with --server-worker-threads --worker-threads, against the 100k-chunk
+//    bot and against a one-document bot (the streaming path without retrieval at scale).
+//    --concurrency-runs picks among demo, big and small.
 // Results: a markdown report on stdout; progress on stderr.
 #include "bench/chat/chat_bench.h"
 

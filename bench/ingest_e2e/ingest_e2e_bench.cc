@@ -12,7 +12,7 @@
 //    skips one.
 // 3. Per embedder, each on a fresh `ragd serve` whose embedder is warmed up first (model loaded,
 //    not timed): for every file POST /v1/bots/{bot}/documents then PUT to the presigned URL (one
-//    client connection, sequential), then poll GET /v1/bots/{bot} every 100 ms until every
+//    client connection, sequential), then poll GET /v1/bots/{bot} every 25 ms until every
 //    document is indexed. Reported: wall time, pages/s, ragd's CPU seconds (user+sys) and pages
 //    per CPU-second. Two variants, because ragd caches embeddings by (embedder, chunk text):
 //      cold      one fresh data directory per fixture round, summed: every chunk is embedded;
@@ -183,7 +183,7 @@ StatusOr<nlohmann::json> WaitIndexed(HttpConnection& conn, const std::string& bo
     RAGD_ASSIGN_OR_RETURN(nlohmann::json b, CallApi(conn, "GET", "/v1/bots/" + bot, kAdminKey));
     const nlohmann::json& stats = b["stats"];
     if (stats["indexed_documents"] == stats["documents"]) return b;
-    if (i % 100 == 99) {
+    if (i % 400 == 399) {
       // A failed document is never indexed: stop waiting once nothing is queued or running.
       RAGD_ASSIGN_OR_RETURN(nlohmann::json docs, ListDocuments(conn, bot));
       bool busy = false;
@@ -192,7 +192,7 @@ StatusOr<nlohmann::json> WaitIndexed(HttpConnection& conn, const std::string& bo
       if (!busy) return b;
       Log(stats["indexed_documents"].dump() + "/" + stats["documents"].dump() + " indexed");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
 }
 
