@@ -3,6 +3,7 @@
 #include "api/json_body.h"
 #include "aws/uri_encode.h"
 #include "core/clock.h"
+#include "core/json_access.h"
 #include "engine/engine.h"
 #include "ingest/parsers/registry.h"
 
@@ -161,20 +162,15 @@ StatusOr<Response> HandleS3Event(ApiContext& ctx, Request& req) {
   }
   // Fields of the wrong type are skipped like records of other buckets: the notification format
   // is S3's, and one odd record must not fail the batch.
-  auto text = [](const nlohmann::json& j, const char* field) -> std::string {
-    return j.is_object() && j.contains(field) && j[field].is_string() ? j[field].get<std::string>()
-                                                                      : "";
-  };
-  auto object_of = [](const nlohmann::json& j, const char* field) -> const nlohmann::json& {
-    static const nlohmann::json kEmpty = nlohmann::json::object();
-    return j.is_object() && j.contains(field) && j[field].is_object() ? j[field] : kEmpty;
+  auto text = [](const nlohmann::json& j, const char* field) {
+    return JsonStringMember(j, field).value_or("");
   };
   int accepted = 0;
   for (const nlohmann::json& record : records) {
     if (text(record, "eventName").rfind("ObjectCreated:", 0) != 0) continue;
-    const nlohmann::json& s3 = object_of(record, "s3");
-    if (text(object_of(s3, "bucket"), "name") != ctx.config->objects_bucket) continue;
-    const nlohmann::json& object = object_of(s3, "object");
+    const nlohmann::json& s3 = JsonMember(record, "s3");
+    if (text(JsonMember(s3, "bucket"), "name") != ctx.config->objects_bucket) continue;
+    const nlohmann::json& object = JsonMember(s3, "object");
     // S3 event keys are URL-encoded with '+' for spaces.
     std::string key = text(object, "key");
     if (key.empty()) continue;
@@ -182,9 +178,7 @@ StatusOr<Response> HandleS3Event(ApiContext& ctx, Request& req) {
       if (ch == '+') ch = ' ';
     }
     RAGD_ASSIGN_OR_RETURN(key, UriDecode(key));
-    const int64_t size = object.contains("size") && object["size"].is_number_integer()
-                             ? object["size"].get<int64_t>()
-                             : 0;
+    const int64_t size = JsonIntMember(object, "size");
     RAGD_ASSIGN_OR_RETURN(std::optional<Document> doc, ctx.engine->OnObjectStored(key, size, ""));
     if (doc) ++accepted;
   }

@@ -172,8 +172,8 @@ class ConversationStore {
   // word must occur (as a word or a word prefix, case- and accent-insensitive); FTS5 syntax
   // in it (quotes, colons, asterisks, AND/OR/NEAR) is taken literally, never an error. A query
   // with no words gives no hits. `limit` is clamped to 1..100.
-  StatusOr<std::vector<MessageSearchHit>> Search(std::string_view owner_key_id, std::string_view query,
-                                          int limit);
+  StatusOr<std::vector<MessageSearchHit>> Search(std::string_view owner_key_id,
+                                                 std::string_view query, int limit);
 
  private:
   Database& db_;

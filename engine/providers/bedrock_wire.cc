@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "aws/uri_encode.h"
+#include "core/json_access.h"
 
 namespace ragd {
 namespace {
@@ -12,34 +13,15 @@ namespace {
 using nlohmann::json;
 
 // The member `key` of `object` if it is a string.
-std::optional<std::string> StringMember(const json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-int64_t IntMember(const json& object, const char* key) {
-  if (!object.is_object()) return 0;
-  auto it = object.find(key);
-  return (it != object.end() && it->is_number_integer()) ? it->get<int64_t>() : 0;
-}
-
-const json& Member(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
 
 LlmUsage ReadUsage(const json& usage) {
-  return LlmUsage{IntMember(usage, "inputTokens"), IntMember(usage, "outputTokens")};
+  return LlmUsage{JsonIntMember(usage, "inputTokens"), JsonIntMember(usage, "outputTokens")};
 }
 
 // Bedrock's error message lives in "message" (sometimes "Message").
 std::string ErrorMessage(const json& body) {
-  if (auto m = StringMember(body, "message")) return *m;
-  if (auto m = StringMember(body, "Message")) return *m;
+  if (auto m = JsonStringMember(body, "message")) return *m;
+  if (auto m = JsonStringMember(body, "Message")) return *m;
   return "";
 }
 
@@ -73,23 +55,23 @@ std::string BuildConverseBody(const LlmRequest& request) {
 
 StatusOr<LlmResult> ParseConverseResponse(std::string_view body) {
   const json doc = json::parse(body, nullptr, false);
-  const json& content = Member(Member(Member(doc, "output"), "message"), "content");
+  const json& content = JsonMember(JsonMember(JsonMember(doc, "output"), "message"), "content");
   if (doc.is_discarded() || !content.is_array()) {
     return DataLossError("bedrock converse: response has no output.message.content");
   }
   LlmResult result;
   for (const json& block : content) {
-    if (auto text = StringMember(block, "text")) result.text += *text;
+    if (auto text = JsonStringMember(block, "text")) result.text += *text;
   }
-  result.stop_reason = StringMember(doc, "stopReason").value_or("");
-  result.usage = ReadUsage(Member(doc, "usage"));
+  result.stop_reason = JsonStringMember(doc, "stopReason").value_or("");
+  result.usage = ReadUsage(JsonMember(doc, "usage"));
   return result;
 }
 
 Status BedrockHttpError(int status, const HttpHeaders& headers, std::string_view body) {
   const json doc = json::parse(body, nullptr, false);
   std::string type = ShortErrorType(FindHeader(headers, "x-amzn-errortype").value_or(""));
-  if (type.empty()) type = ShortErrorType(StringMember(doc, "__type").value_or(""));
+  if (type.empty()) type = ShortErrorType(JsonStringMember(doc, "__type").value_or(""));
   std::string message = doc.is_discarded() ? "" : ErrorMessage(doc);
   if (message.empty() && doc.is_discarded()) message = std::string(body.substr(0, 200));
   const std::string text = "bedrock: HTTP " + std::to_string(status) +
@@ -163,7 +145,7 @@ Status ConverseStreamReader::Handle(const EventStreamMessage& message) {
   }
   if (type == "contentBlockDelta") {
     // Tool-use and reasoning deltas have no "text"; a text answer skips them.
-    std::optional<std::string> text = StringMember(Member(payload, "delta"), "text");
+    std::optional<std::string> text = JsonStringMember(JsonMember(payload, "delta"), "text");
     if (!text || text->empty()) return OkStatus();
     result_.text += *text;
     if (on_delta_ && !on_delta_(*text)) {
@@ -171,10 +153,10 @@ Status ConverseStreamReader::Handle(const EventStreamMessage& message) {
     }
   } else if (type == "messageStop") {
     saw_message_stop_ = true;
-    result_.stop_reason = StringMember(payload, "stopReason").value_or("");
+    result_.stop_reason = JsonStringMember(payload, "stopReason").value_or("");
   } else {
     saw_metadata_ = true;
-    result_.usage = ReadUsage(Member(payload, "usage"));
+    result_.usage = ReadUsage(JsonMember(payload, "usage"));
   }
   return OkStatus();
 }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/json_access.h"
 #include "engine/providers/openai_sse.h"
 
 namespace ragd {
@@ -13,26 +14,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kErrorBodyLimit = 64 * 1024;
-
-std::optional<std::string> StringMember(const json& object, const char* key) {
-  if (!object.is_object()) return std::nullopt;
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
-int64_t IntMember(const json& object, const char* key) {
-  if (!object.is_object()) return 0;
-  auto it = object.find(key);
-  return (it != object.end() && it->is_number_integer()) ? it->get<int64_t>() : 0;
-}
-
-const json& Member(const json& object, const char* key) {
-  static const json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
 
 std::string BuildBody(const LlmRequest& request, bool include_usage) {
   json messages = json::array();
@@ -53,11 +34,11 @@ std::string BuildBody(const LlmRequest& request, bool include_usage) {
 // An OpenAI error object {"message", "type", "code"} (HTTP body or in-stream) as a Status.
 Status OpenAiError(int http_status, const json& error, std::string_view raw_body) {
   const std::string message =
-      StringMember(error, "message").value_or(std::string(raw_body.substr(0, 200)));
-  std::string type = StringMember(error, "type").value_or("");
-  std::string code = StringMember(error, "code").value_or("");
-  if (http_status == 0 && Member(error, "code").is_number_integer()) {
-    http_status = Member(error, "code").get<int>();  // in-stream errors of some servers
+      JsonStringMember(error, "message").value_or(std::string(raw_body.substr(0, 200)));
+  std::string type = JsonStringMember(error, "type").value_or("");
+  std::string code = JsonStringMember(error, "code").value_or("");
+  if (http_status == 0 && JsonMember(error, "code").is_number_integer()) {
+    http_status = JsonMember(error, "code").get<int>();  // in-stream errors of some servers
   }
   const std::string label = !code.empty() ? code : type;
   const std::string text =
@@ -108,18 +89,20 @@ class ChunkReader {
       status_ = DataLossError("openai stream: a chunk is not a JSON object");
       return false;
     }
-    if (const json& error = Member(chunk, "error"); error.is_object() || event.event == "error") {
+    if (const json& error = JsonMember(chunk, "error");
+        error.is_object() || event.event == "error") {
       status_ = OpenAiError(0, error.is_object() ? error : chunk, event.data);
       return false;
     }
-    if (const json& usage = Member(chunk, "usage"); usage.is_object()) {
-      usage_ = LlmUsage{IntMember(usage, "prompt_tokens"), IntMember(usage, "completion_tokens")};
+    if (const json& usage = JsonMember(chunk, "usage"); usage.is_object()) {
+      usage_ = LlmUsage{JsonIntMember(usage, "prompt_tokens"),
+                        JsonIntMember(usage, "completion_tokens")};
     }
-    const json& choices = Member(chunk, "choices");
+    const json& choices = JsonMember(chunk, "choices");
     if (!choices.is_array() || choices.empty()) return true;  // the usage chunk has no choices
     const json& choice = choices.front();
-    if (auto finish = StringMember(choice, "finish_reason")) finish_reason_ = *finish;
-    std::optional<std::string> text = StringMember(Member(choice, "delta"), "content");
+    if (auto finish = JsonStringMember(choice, "finish_reason")) finish_reason_ = *finish;
+    std::optional<std::string> text = JsonStringMember(JsonMember(choice, "delta"), "content");
     if (!text || text->empty()) return true;
     text_ += *text;
     if (on_delta_ && !on_delta_(*text)) {
@@ -226,7 +209,7 @@ LlmAttemptOutcome OpenAiProvider::Attempt(const LlmRequest& request, const HttpR
   }
   if (response.ok() && (response->status < 200 || response->status > 299)) {
     const json doc = json::parse(error_body, nullptr, false);
-    const json& error = Member(doc, "error");
+    const json& error = JsonMember(doc, "error");
     out.result = OpenAiError(response->status, error.is_object() ? error : doc, error_body);
     out.retry_after = ParseRetryAfter(response->headers, clock_.Now());
     return out;

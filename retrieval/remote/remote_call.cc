@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/crypto.h"
+#include "core/json_access.h"
 #include "core/log.h"
 
 namespace ragd {
@@ -190,9 +191,7 @@ Status NormalizeVectors(std::vector<float>& vectors, int dim, std::string_view w
 }
 
 std::string JsonString(const nlohmann::json& object, std::string_view key) {
-  if (!object.is_object()) return "";
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+  return JsonStringMember(object, key).value_or("");
 }
 
 std::string_view Utf8Prefix(std::string_view text, size_t max_chars) {

@@ -207,3 +207,34 @@ TEST_F(DocumentFlowTest, IndexesSurviveARestart) {
 
 }  // namespace
 }  // namespace ragd::testing
+
+namespace ragd::testing {
+namespace {
+
+TEST_F(DocumentServerTest, S3EventNotificationsQueueKnownObjectsAndSkipOddRecords) {
+  CreateBot("kb", {{"knowledge", {{"embedder", {{"provider", "hashing"}}}}}});
+  // Fields of the wrong type are skipped, not a failed request.
+  auto r =
+      Send("POST", Url("/v1/events/s3"),
+           R"({"Records":[{"eventName":5},{"eventName":"ObjectCreated:Put","s3":7}]})", admin_key_);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(JsonOf(r)["accepted"], 0);
+  EXPECT_EQ(Get(Url("/health"))->status, 200);
+
+  // An SNS envelope naming an object that was stored: its document is (re)queued and indexed.
+  const std::string id = Upload("kb", "a.txt", "text/plain", "Frames have a lifetime warranty.");
+  ASSERT_EQ(WaitDone("kb", id)["status"], "indexed");
+  const nlohmann::json event = {{"Records",
+                                 {{{"eventName", "ObjectCreated:Put"},
+                                   {"s3",
+                                    {{"bucket", {{"name", "ragd-uploads"}}},
+                                     {"object", {{"key", "bots/kb/" + id}, {"size", 32}}}}}}}}};
+  r = Send("POST", Url("/v1/events/s3"), nlohmann::json{{"Message", event.dump()}}.dump(),
+           admin_key_);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(JsonOf(r)["accepted"], 1);
+  EXPECT_EQ(WaitDone("kb", id)["status"], "indexed");
+}
+
+}  // namespace
+}  // namespace ragd::testing

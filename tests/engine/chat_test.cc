@@ -24,7 +24,8 @@ class ChatTest : public EngineTest {
     RemoteProviderOptions remote;
     remote.openai_base_url = "http://127.0.0.1:1";  // nothing listens: the model is "down"
     transport_ = NewCurlTransport();
-    providers_ = std::make_unique<ProviderRegistry>(remote, transport_.get(), nullptr, Clock::Real());
+    providers_ =
+        std::make_unique<ProviderRegistry>(remote, transport_.get(), nullptr, Clock::Real());
     chat_ = std::make_unique<ChatService>(*engine_, *conversations_, *providers_,
                                           DefaultPriceTable(), Clock::Real());
     bot_ = MakeBot("shop");
