@@ -62,6 +62,9 @@ StatusOr<EngineBundle> OpenEngine(const Config& config, Database& db, ObjectBack
 }
 
 Status LockDataDir(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return FailedPreconditionError("cannot create data directory " + config.data_dir);
   const std::string path = (std::filesystem::path(config.data_dir) / "LOCK").string();
   // Deliberately never closed: the lock lasts as long as the process.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

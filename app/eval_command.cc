@@ -322,9 +322,10 @@ int RunEval(const Config& config, const EvalFlags& flags) {
   if (flags.workers > 0) eval_config.ingest_workers = flags.workers;
   if (!flags.models_dir.empty()) eval_config.models_dir = flags.models_dir;
 
+  // Lock first: nothing, not even a migration, touches a directory another process uses.
+  if (Status s = LockDataDir(eval_config); !s.ok()) return Fail("data directory", s);
   auto db = OpenMainDatabase(eval_config);
   if (!db.ok()) return Fail("cannot open storage", db.status());
-  if (Status s = LockDataDir(eval_config); !s.ok()) return Fail("data directory", s);
   Logger log;
   StatusOr<ObjectBackend> objects = OpenObjectBackend(eval_config, **db, "http://127.0.0.1", log);
   if (!objects.ok()) return Fail("cannot open the object store", objects.status());

@@ -40,9 +40,10 @@ int RunIngest(const Config& config, const IngestFlags& flags) {
                 InvalidArgumentError("ragd ingest stores files locally; with objects.store = s3 "
                                      "upload through the API"));
   }
+  // Lock first: nothing, not even a migration, touches a directory another process uses.
+  if (Status s = LockDataDir(config); !s.ok()) return Fail("cannot use the data directory", s);
   auto db = OpenMainDatabase(config);
   if (!db.ok()) return Fail("cannot open storage", db.status());
-  if (Status s = LockDataDir(config); !s.ok()) return Fail("cannot use the data directory", s);
   Logger log;
   StatusOr<ObjectBackend> objects = OpenObjectBackend(config, **db, "http://127.0.0.1", log);
   if (!objects.ok()) return Fail("cannot open the object store", objects.status());

@@ -54,13 +54,14 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   RaiseFileLimit();
   Logger log;
 
+  // Lock first: nothing, not even a migration, touches a directory another process uses.
+  if (Status s = LockDataDir(config); !s.ok()) return Fail(log, "cannot use the data directory", s);
   auto db = OpenMainDatabase(config);
   if (!db.ok()) {
     log.Error("cannot open storage", {{"error", db.status().message()}});
     std::fprintf(stderr, "ragd: %s\n", db.status().message().c_str());
     return 1;
   }
-  if (Status s = LockDataDir(config); !s.ok()) return Fail(log, "cannot use the data directory", s);
   ApiKeyStore keys(**db, Clock::Real());
   if (!config.auth_admin_key.empty()) {
     Status s = keys.Ensure(config.auth_admin_key, "configured-admin", Role::kAdmin);

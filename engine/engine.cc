@@ -49,6 +49,13 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options, D
   std::filesystem::create_directories(options.data_dir / "indexes", ec);
   std::filesystem::create_directories(options.data_dir / "tmp", ec);
   if (ec) return InternalError("cannot create " + (options.data_dir / "indexes").string());
+  // Staging files left by a crash (an upload being stored, a document being fetched for parsing)
+  // belong to no one now: the caller owns the data directory (LockDataDir), and their documents'
+  // jobs start over from the object store.
+  for (const auto& entry : std::filesystem::directory_iterator(options.data_dir / "tmp", ec)) {
+    const std::string ext = entry.path().extension().string();
+    if (ext == ".upload" || ext == ".ingest") std::filesystem::remove(entry.path(), ec);
+  }
   IndexCacheOptions cache;
   cache.directory = options.data_dir / "indexes";
   cache.memory_budget_bytes = options.index_memory_budget;

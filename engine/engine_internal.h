@@ -50,6 +50,10 @@ struct EngineInternals {
   int busy = 0;                     // jobs being processed; guarded by mu
   uint64_t wakeups = 0;             // guarded by mu
   bool unsaved = false;             // indexes changed since the last flush; guarded by mu
+  // When the indexes were last saved and how long that took; guarded by mu. Saves are spaced so
+  // they take at most ~10% of the time (see WorkerLoop).
+  std::chrono::steady_clock::time_point last_flush{};
+  std::chrono::steady_clock::duration last_flush_cost{};
   std::vector<std::thread> threads;
 
   void Wake() {

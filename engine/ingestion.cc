@@ -375,21 +375,37 @@ void EngineInternals::WorkerLoop() {
       unsaved = true;
       continue;
     }
-    if (unsaved && busy == 0) {
-      // The queue ran dry: save what changed, so a restart rarely needs to reconcile.
-      unsaved = false;
-      lock.unlock();
-      if (Status s = vectors->Flush(); !s.ok()) {
-        Logger().Warn("cannot save vector indexes", {{"error", s.message()}});
-      }
-      lock.lock();
-    }
     // Nothing runnable: sleep until woken, or until the next delayed job is due.
+    auto wait = std::chrono::milliseconds(5000);
+    if (unsaved && busy == 0) {
+      // The queue ran dry: save what changed, so a restart rarely needs to reconcile. When the
+      // queue keeps running dry (uploads trickling in one by one), saves are spaced to at least
+      // 2 s and 10x the last save's cost; a crash in between only means reconciling on restart.
+      using std::chrono::steady_clock;
+      const auto spacing =
+          std::max<steady_clock::duration>(std::chrono::seconds(2), 10 * last_flush_cost);
+      const auto now = steady_clock::now();
+      if (now - last_flush >= spacing) {
+        unsaved = false;
+        lock.unlock();
+        if (Status s = vectors->Flush(); !s.ok()) {
+          Logger().Warn("cannot save vector indexes", {{"error", s.message()}});
+        }
+        const auto done = steady_clock::now();
+        lock.lock();
+        last_flush = done;
+        last_flush_cost = done - now;
+      } else {
+        wait = std::chrono::duration_cast<std::chrono::milliseconds>(spacing - (now - last_flush)) +
+               std::chrono::milliseconds(1);
+      }
+    }
     lock.unlock();
     StatusOr<std::optional<int64_t>> next = docs.NextJobDelayMs();
     lock.lock();
-    auto wait = std::chrono::milliseconds(5000);
-    if (next.ok() && *next) wait = std::chrono::milliseconds(std::max<int64_t>(10, **next));
+    if (next.ok() && *next) {
+      wait = std::min(wait, std::chrono::milliseconds(std::max<int64_t>(10, **next)));
+    }
     cv.wait_for(lock, wait, [&] { return stopping || wakeups != seen; });
   }
 }

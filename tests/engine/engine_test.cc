@@ -1,6 +1,7 @@
 // The engine in-process: the ingestion pipeline over a real SQLite file, a local object store and
 // the hashing embedder; S3 notifications, embedder changes, index recovery, deletes.
 #include <filesystem>
+#include <fstream>
 
 #include "core/crypto.h"
 #include "tests/engine/engine_fixture_util.h"
@@ -72,6 +73,21 @@ TEST_F(EngineTest, LostVectorIndexIsRebuiltFromTheDatabaseOnRestart) {
   std::vector<SearchHit> hits = Find(bot, "lifetime frame warranty", "semantic");
   ASSERT_FALSE(hits.empty());
   EXPECT_EQ(hits[0].document_id, w.id);
+}
+
+TEST_F(EngineTest, StagingFilesLeftByACrashAreRemovedOnRestart) {
+  Bot bot = MakeBot("kb");
+  Document w = Ingest(bot, "warranty.txt", kWarranty);
+  Close();
+  // What a crash mid-upload or mid-fetch leaves behind, next to a file that is not the engine's.
+  for (const char* name : {"doc_dead.upload", "doc_dead.ingest", "s3-download.part"}) {
+    std::ofstream(dir_ / "tmp" / name) << "partial";
+  }
+  Open();
+  EXPECT_FALSE(fs::exists(dir_ / "tmp" / "doc_dead.upload"));
+  EXPECT_FALSE(fs::exists(dir_ / "tmp" / "doc_dead.ingest"));
+  EXPECT_TRUE(fs::exists(dir_ / "tmp" / "s3-download.part"));
+  EXPECT_EQ(engine_->documents().Get(w.id)->status, "indexed");
 }
 
 TEST_F(EngineTest, ChangingTheEmbedderReembedsEveryDocument) {
