@@ -4,6 +4,7 @@
 #include "api/bot_handlers.h"
 #include "api/errors.h"
 #include "api/json_body.h"
+#include "api/stream_writer.h"
 #include "core/clock.h"
 #include "engine/chat.h"
 #include "engine/engine.h"
@@ -86,6 +87,39 @@ std::string Dump(const nlohmann::json& j) {
 bool WantsEventStream(const Request& req) {
   const std::string accept = req.Header("accept").value_or("");
   return accept.find("text/event-stream") != std::string::npos;
+}
+
+// One streamed chat turn, on a stream-executor thread: sources, notice, coalesced deltas, then
+// done or error, and the end of the response.
+void StreamTurn(ChatService& chat, const Caller& caller, const std::string& id,
+                const std::string& content, const Logger& log, std::shared_ptr<StreamSink> sink) {
+  std::shared_ptr<SseTurnWriter> writer = SseTurnWriter::Create(std::move(sink), &chat.streams());
+  ChatStream stream;
+  stream.on_sources = [&](const std::vector<SourcePassage>& sources) {
+    return writer->Event("sources", Dump({{"sources", SourcesJson(sources)}}));
+  };
+  stream.on_notice = [&](std::string_view notice) {
+    return writer->Event("notice", Dump({{"message", notice}}));
+  };
+  stream.on_delta = [&](std::string_view delta) { return writer->Delta(delta); };
+  StatusOr<ChatTurn> turn = InternalError("unexpected failure");
+  try {
+    turn = chat.Send(caller, id, content, stream);
+  } catch (const std::exception& e) {
+    log.Error("chat turn threw", {{"error", e.what()}});
+  }
+  if (!turn.ok()) {
+    writer->Event("error", Dump({{"code", ErrorCodeFor(HttpStatusFor(turn.status()))},
+                                 {"message", turn.status().message()}}));
+  } else if (turn->assistant.status == MessageStatus::kError) {
+    writer->Event("error", Dump({{"code", "model_error"},
+                                 {"message", turn->assistant.error},
+                                 {"message_id", turn->assistant.id}}));
+  } else {
+    writer->Event("done", Dump(DoneJson(turn->assistant)));
+  }
+  if (!turn.ok()) log.Warn("chat turn failed", {{"error", turn.status().message()}});
+  writer->Close();
 }
 
 StatusOr<int64_t> TimeParam(const Request& req, const char* name, int64_t fallback) {
@@ -196,38 +230,26 @@ StatusOr<Response> HandlePostMessage(ApiContext& ctx, Request& req) {
     return Response::Json(
         200, {{"user_message", MessageJson(turn.user)}, {"message", MessageJson(turn.assistant)}});
   }
+  // The turn runs on the chat service's stream executor, not on the worker pool that called this
+  // handler: a stream lasts as long as the model talks. Beyond the cap, refuse now, before the
+  // user's message is stored.
+  StatusOr<StreamExecutor::Slot> slot = ctx.chat->streams().Reserve();
+  if (!slot.ok()) {
+    Response busy = ErrorResponse(UnavailableError(slot.status().message()), req.request_id);
+    busy.headers.emplace_back("Retry-After", "1");
+    return busy;
+  }
+  // std::function needs a copyable callable; the producer runs at most once.
+  auto reservation = std::make_shared<StreamExecutor::Slot>(std::move(*slot));
   ChatService* chat = ctx.chat;
   Logger log = req.log();
-  return Response::EventStream([chat, caller, id, content, log](std::shared_ptr<StreamSink> sink) {
-    ChatStream stream;
-    stream.on_sources = [&](const std::vector<SourcePassage>& sources) {
-      return sink->Write(SseEvent("sources", Dump({{"sources", SourcesJson(sources)}})));
-    };
-    stream.on_notice = [&](std::string_view notice) {
-      return sink->Write(SseEvent("notice", Dump({{"message", notice}})));
-    };
-    stream.on_delta = [&](std::string_view delta) {
-      return sink->Write(SseEvent("delta", Dump({{"text", delta}})));
-    };
-    StatusOr<ChatTurn> turn = InternalError("unexpected failure");
-    try {
-      turn = chat->Send(caller, id, content, stream);
-    } catch (const std::exception& e) {
-      log.Error("chat turn threw", {{"error", e.what()}});
-    }
-    if (!turn.ok()) {
-      sink->Write(SseEvent("error", Dump({{"code", ErrorCodeFor(HttpStatusFor(turn.status()))},
-                                          {"message", turn.status().message()}})));
-    } else if (turn->assistant.status == MessageStatus::kError) {
-      sink->Write(SseEvent("error", Dump({{"code", "model_error"},
-                                          {"message", turn->assistant.error},
-                                          {"message_id", turn->assistant.id}})));
-    } else {
-      sink->Write(SseEvent("done", Dump(DoneJson(turn->assistant))));
-    }
-    if (!turn.ok()) log.Warn("chat turn failed", {{"error", turn.status().message()}});
-    sink->Close();
-  });
+  return Response::EventStream(
+      [chat, caller, id, content, log, reservation](std::shared_ptr<StreamSink> sink) {
+        chat->streams().Run(std::move(*reservation),
+                            [chat, caller, id, content, log, sink = std::move(sink)] {
+                              StreamTurn(*chat, caller, id, content, log, sink);
+                            });
+      });
 }
 
 StatusOr<Response> HandlePutFeedback(ApiContext& ctx, Request& req) {

@@ -4,6 +4,7 @@
 #include "api/conversation_handlers.h"
 #include "api/handlers.h"
 #include "api/service.h"
+#include "api/static_handlers.h"
 
 namespace ragd {
 namespace {
@@ -28,6 +29,11 @@ void RegisterRoutes(Router& r, ApiContext& ctx) {
   add("GET", "/health", Access::kPublic, HandleHealth, Run::kInline);
   add("GET", "/ready", Access::kPublic, HandleReady);
   add("GET", "/metrics", Access::kPublic, HandleMetrics, Run::kInline);
+  // The web UI (api/static_handlers.h): files compiled into the binary; the pages send the key.
+  add("GET", "/", Access::kPublic, HandleUiRedirect, Run::kInline);
+  add("GET", "/ui", Access::kPublic, HandleUiRedirect, Run::kInline);
+  add("GET", "/ui/", Access::kPublic, HandleUiIndex, Run::kInline);
+  add("GET", "/ui/{file}", Access::kPublic, HandleUiAsset, Run::kInline);
   add("GET", "/v1/me", Access::kUser, HandleWhoAmI, Run::kInline);
   add("GET", "/v1/keys", Access::kAdmin, HandleListKeys);
   add("POST", "/v1/keys", Access::kAdmin, HandleCreateKey);

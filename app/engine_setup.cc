@@ -56,8 +56,10 @@ StatusOr<EngineBundle> OpenEngine(const Config& config, Database& db, ObjectBack
   (void)abandoned;
   out.providers = std::make_unique<ProviderRegistry>(options.remote, out.http.get(), out.aws.get(),
                                                      Clock::Real());
+  StreamExecutorOptions streams;
+  streams.max_streams = config.server_max_streams;
   out.chat = std::make_unique<ChatService>(*out.engine, *out.conversations, *out.providers,
-                                           std::move(prices), Clock::Real());
+                                           std::move(prices), Clock::Real(), streams);
   return out;
 }
 

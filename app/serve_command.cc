@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <csignal>
@@ -30,6 +31,14 @@ void RaiseFileLimit() {
 
 int Cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
+// glibc gives threads up to 8 malloc arenas per core; with a thread per chat stream each arena
+// keeps its own free lists and high-water mark, which shows up as RSS. Two per core is plenty for
+// the allocation rate here. MALLOC_ARENA_MAX in the environment still wins.
+void LimitMallocArenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  mallopt(M_ARENA_MAX, 2 * Cores());
+}
+
 int Fail(const Logger& log, const std::string& what, const Status& status) {
   log.Error(what, {{"error", status.message()}});
   std::fprintf(stderr, "ragd: %s: %s\n", what.c_str(), status.message().c_str());
@@ -52,6 +61,7 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   SetLogLevel(level);
   std::signal(SIGPIPE, SIG_IGN);
   RaiseFileLimit();
+  LimitMallocArenas();
   Logger log;
 
   // Lock first: nothing, not even a migration, touches a directory another process uses.
@@ -158,6 +168,13 @@ int RunServe(const Config& config, const ServeFlags& flags) {
   server.Run();
   accepting = false;
   engine->engine->Stop();
+  // Streaming turns end once their client is gone (at the model's next delta); one still waiting
+  // on a silent upstream after the grace period is abandoned like a blocked handler.
+  if (!engine->chat->streams().WaitIdle(std::chrono::seconds(2))) {
+    log.Warn("exiting with chat streams still running after the grace period",
+             {{"streams", engine->chat->streams().active()}});
+    std::_Exit(1);
+  }
   if (server.in_flight() > 0) {
     // Handlers still blocked after the grace period: exit without waiting for them. Storage
     // is SQLite in WAL mode, so an interrupted write is rolled back on the next start.

@@ -192,6 +192,10 @@ std::vector<OptionSpec> BuildOptions() {
                         &Config::server_shutdown_grace_ms, 0, kMaxInt));
   o.push_back(IntOption("server.max_connections", "Concurrent connections accepted",
                         &Config::server_max_connections, 1, 10'000'000));
+  o.push_back(IntOption("server.max_streams",
+                        "Streaming chat answers in progress at once, each on its own small-stack "
+                        "thread outside the worker pool (503 with Retry-After beyond)",
+                        &Config::server_max_streams, 1, 100'000));
   o.push_back(StringOption("server.public_url",
                            "Base URL clients use to reach this server (default http://host:port)",
                            &Config::server_public_url));

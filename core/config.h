@@ -32,6 +32,7 @@ struct Config {
   int server_idle_timeout_ms = 75'000;
   int server_shutdown_grace_ms = 20'000;
   int server_max_connections = 20'000;
+  int server_max_streams = 2048;  // streaming chat turns at once; 503 + Retry-After beyond
   std::string server_public_url;  // empty: http://<host>:<port>
   // [data]
   std::string data_dir = "ragd-data";

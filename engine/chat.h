@@ -16,6 +16,7 @@
 #include "engine/pricing.h"
 #include "engine/provider_registry.h"
 #include "engine/providers/extractive_provider.h"
+#include "engine/stream_executor.h"
 
 namespace ragd {
 
@@ -41,14 +42,16 @@ inline constexpr std::string_view kDegradedNotice =
 
 class ChatService {
  public:
-  // Everything borrowed must outlive the service.
+  // Everything borrowed must outlive the service. `streams` configures where streaming turns run
+  // (see streams()).
   ChatService(Engine& engine, ConversationStore& conversations, ProviderRegistry& providers,
-              PriceTable prices, Clock& clock)
+              PriceTable prices, Clock& clock, StreamExecutorOptions streams = {})
       : engine_(engine),
         conversations_(conversations),
         providers_(providers),
         prices_(std::move(prices)),
-        clock_(clock) {}
+        clock_(clock),
+        streams_(std::move(streams)) {}
 
   // NotFound for a conversation the caller does not own (or whose bot they may no longer read);
   // UnprocessableError("content") for empty or over-long input. Model failures are not errors
@@ -58,6 +61,9 @@ class ChatService {
 
   ConversationStore& conversations() { return conversations_; }
   const PriceTable& prices() const { return prices_; }
+  // Streaming turns run here, off the server's worker pool, at most server.max_streams at once.
+  // Destroyed first (declared last): waits for running turns while everything they use is alive.
+  StreamExecutor& streams() { return streams_; }
 
  private:
   // The question retrieval should use: the question itself, or for a follow-up a standalone form.
@@ -70,6 +76,7 @@ class ChatService {
   ProviderRegistry& providers_;
   const PriceTable prices_;
   Clock& clock_;
+  StreamExecutor streams_;
 };
 
 }  // namespace ragd

@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   libfaiss-dev libopenblas-dev liblapack-dev libpoppler-cpp-dev libicu-dev libgumbo-dev libmd4c-dev
   libzip-dev libpugixml-dev libuchardet-dev poppler-utils poppler-data qpdf
+  chromium  # the web UI test drives a real browser (tests/browser, puppeteer-core)
 )
 
 as_root() {

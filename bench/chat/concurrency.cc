@@ -22,7 +22,8 @@ struct Stream {
   SteadyClock::time_point start;
   double headers_ms = -1;
   double first_delta_ms = -1;
-  int deltas = 0;
+  int deltas = 0;        // mock tokens received (" tokN"), however the server grouped them
+  int delta_events = 0;  // SSE delta events (ragd coalesces deltas that arrive together)
   std::string end_event;
   std::string end_data;  // the done or error event's data
   std::string notice;
@@ -65,7 +66,14 @@ StatusOr<ConcurrencyResult> RunConcurrency(const Url& server, const std::string&
     Stream* sp = &s;
     s.sse = std::make_unique<SseScanner>([sp](std::string_view event, std::string_view data) {
       if (event == "delta") {
-        if (sp->deltas++ == 0) sp->first_delta_ms = MillisBetween(sp->start, SteadyClock::now());
+        if (sp->delta_events++ == 0) {
+          sp->first_delta_ms = MillisBetween(sp->start, SteadyClock::now());
+        }
+        // The mock's tokens are " tok0", " tok1", ...: count them, not events.
+        for (size_t at = data.find(" tok"); at != std::string_view::npos;
+             at = data.find(" tok", at + 4)) {
+          ++sp->deltas;
+        }
       } else if (event == "done" || event == "error") {
         sp->end_event = std::string(event);
         sp->end_data = std::string(data);
@@ -163,7 +171,8 @@ StatusOr<ConcurrencyResult> RunConcurrency(const Url& server, const std::string&
       } else {
         ++result.completed;
         if (s.deltas < options.tokens && result.short_streams++ == 0) {
-          result.short_example = std::to_string(s.deltas) + " deltas, notice " +
+          result.short_example = std::to_string(s.deltas) + " tokens in " +
+                                 std::to_string(s.delta_events) + " delta events, notice " +
                                  (s.notice.empty() ? "none" : s.notice) + ", done " + s.end_data;
         }
         if (!s.notice.empty()) ++result.notices;
@@ -185,6 +194,16 @@ StatusOr<ConcurrencyResult> RunConcurrency(const Url& server, const std::string&
   result.ragd_cpu_s = ProcessCpuSeconds(options.ragd_pid) - cpu0;
   if (options.mock_pid > 0) result.mock_cpu_s = ProcessCpuSeconds(options.mock_pid) - mock0;
   result.hwm_after_kb = ProcStatusField(options.ragd_pid, "VmHWM");
+  int64_t tokens = 0;
+  int64_t delta_events = 0;
+  for (const Stream& s : streams) {
+    tokens += s.deltas;
+    delta_events += s.delta_events;
+  }
+  std::fprintf(
+      stderr, "[chat-bench] %lld tokens arrived in %lld delta events (%.2f per event)\n",
+      static_cast<long long>(tokens), static_cast<long long>(delta_events),
+      delta_events > 0 ? static_cast<double>(tokens) / static_cast<double>(delta_events) : 0.0);
   return result;
 }
 

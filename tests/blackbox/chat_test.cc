@@ -2,6 +2,7 @@
 // Server-Sent Events; conversations, feedback, search and usage; a Bedrock bot streams through the
 // wire-faithful mock (SigV4 verified by the AWS SDK), and degrades to an extractive answer with a
 // notice when Bedrock keeps failing.
+#include <atomic>
 #include <thread>
 
 #include "tests/blackbox/documents_util.h"
@@ -202,6 +203,146 @@ TEST_F(ChatServerTest, BedrockBotStreamsThroughTheMockAndDegradesWhenItFails) {
   EXPECT_NE(Answer(events).find("45 days"), std::string::npos) << Answer(events);
   ASSERT_EQ(events.back().event, "done");
   EXPECT_FALSE(events.back().data["notice"].is_null());
+}
+
+// Streaming turns against the OpenAI-compatible mock, on a server whose worker pool is one thread.
+class ChatStreamingTest : public ChatServerTest {
+ protected:
+  void SetUp() override {
+    ChatServerTest::SetUp();
+    std::string error;
+    mock_ = LlmMockServer::Start("openai_mock.js", &error);
+    ASSERT_NE(mock_, nullptr) << error;
+  }
+  void StartWith(std::vector<std::string> flags) {
+    flags.insert(flags.end(),
+                 {"--openai-base-url", mock_->base_url(), "--server-worker-threads", "1"});
+    StartServer(flags);
+    CreateBot("shop", {{"model", {{"provider", "openai"}, {"model_id", "mock-model"}}},
+                       {"knowledge", {{"embedder", {{"provider", "hashing"}}}}}});
+    UploadDemoDocs("shop");
+  }
+  // One scenario: `tokens` deltas "t0 " "t1 " ... `delay_ms` apart.
+  static nlohmann::json Slow(int tokens, int delay_ms) {
+    nlohmann::json s = {{"tokens", nlohmann::json::array()}, {"delay_ms", delay_ms}};
+    for (int i = 0; i < tokens; ++i) s["tokens"].push_back("t" + std::to_string(i) + " ");
+    return s;
+  }
+  static std::string SlowText(int tokens) {
+    std::string text;
+    for (int i = 0; i < tokens; ++i) text += "t" + std::to_string(i) + " ";
+    return text;
+  }
+  // Waits until the mock has seen `n` chat requests; the log as last seen.
+  nlohmann::json WaitForRequests(size_t n) {
+    return mock_->WaitForLog([n](const nlohmann::json& log) { return log.size() >= n; },
+                             std::chrono::seconds(20));
+  }
+
+  std::unique_ptr<LlmMockServer> mock_;
+};
+
+TEST_F(ChatStreamingTest, ConcurrentStreamsAllProgressAndOrdinaryRequestsStillAnswer) {
+  StartWith({});
+  constexpr int kStreams = 3;
+  constexpr int kTokens = 10;
+  std::vector<std::string> conversations;
+  nlohmann::json scripts = nlohmann::json::array();
+  for (int i = 0; i < kStreams; ++i) {
+    conversations.push_back(NewConversation("shop"));
+    scripts.push_back(Slow(kTokens, 100));  // ~1 s each
+  }
+  mock_->Script(scripts);
+  std::vector<std::vector<SseEventRecord>> results(kStreams);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kStreams; ++i) {
+    clients.emplace_back([&, i] {
+      results[i] = Ask(conversations[i], "How long are carbon frames covered by the warranty?");
+    });
+  }
+  // All upstream calls are open at once although the worker pool has a single thread...
+  const nlohmann::json log = WaitForRequests(kStreams);
+  ASSERT_EQ(log.size(), static_cast<size_t>(kStreams));
+  EXPECT_EQ(log[0]["outcome"], "pending") << "the first stream ended before the last began";
+  // ...and that thread still serves ordinary requests while they stream.
+  const auto before = std::chrono::steady_clock::now();
+  auto list = Get(Url("/v1/conversations"), admin_key_);
+  const auto took = std::chrono::steady_clock::now() - before;
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->status, 200);
+  EXPECT_LT(took, std::chrono::milliseconds(700));
+  EXPECT_EQ(mock_->Log()[0]["outcome"], "pending") << "the GET waited for a stream";
+  for (std::thread& t : clients) t.join();
+  for (int i = 0; i < kStreams; ++i) {
+    ASSERT_FALSE(results[i].empty());
+    EXPECT_EQ(results[i].back().event, "done");
+    EXPECT_EQ(Answer(results[i]), SlowText(kTokens));  // coalesced or not, the exact text
+  }
+}
+
+TEST_F(ChatStreamingTest, BeyondMaxStreamsA503WithRetryAfterAndNothingStored) {
+  StartWith({"--server-max-streams", "1"});
+  const std::string busy = NewConversation("shop");
+  const std::string refused = NewConversation("shop");
+  mock_->Script(nlohmann::json::array({Slow(10, 100)}));
+  std::thread client([&] { Ask(busy, "How long are carbon frames covered?"); });
+  WaitForRequests(1);
+  auto r = Send("POST", Url("/v1/conversations/" + refused + "/messages"),
+                nlohmann::json{{"content", "And the returns policy?"}}.dump(), admin_key_,
+                {{"Accept", "text/event-stream"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 503) << r->body;
+  EXPECT_EQ(FindHeader(r->headers, "retry-after").value_or(""), "1");
+  EXPECT_EQ(JsonOf(r)["error"]["code"], "unavailable");
+  client.join();
+  EXPECT_EQ(JsonOf(Get(Url("/v1/conversations/" + refused), admin_key_))["messages"].size(), 0u);
+  // The slot is free again once the first stream ended.
+  const auto events = Ask(refused, "Within how many days can I return a bike?");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "done");
+}
+
+TEST_F(ChatStreamingTest, ClientDisconnectStopsTheUpstreamAndStoresTheAnswerAsStopped) {
+  StartWith({});
+  const std::string conversation = NewConversation("shop");
+  mock_->Script(nlohmann::json::array({Slow(60, 50)}));  // 3 s if nobody stops it
+  std::unique_ptr<HttpTransport> http = NewCurlTransport();
+  HttpRequest request;
+  request.method = "POST";
+  request.url = Url("/v1/conversations/" + conversation + "/messages");
+  request.headers = {{"Authorization", "Bearer " + admin_key_},
+                     {"Content-Type", "application/json"},
+                     {"Accept", "text/event-stream"}};
+  request.body = nlohmann::json{{"content", "How long are carbon frames covered?"}}.dump();
+  std::string received;
+  auto streamed = http->SendStreaming(request, [&](std::string_view chunk) {
+    received += chunk;
+    return received.find("event: delta") == std::string::npos;  // hang up after a delta
+  });
+  EXPECT_EQ(streamed.status().code(), StatusCode::kCancelled);
+  const auto started = std::chrono::steady_clock::now();
+  const nlohmann::json log = mock_->WaitForLog(
+      [](const nlohmann::json& l) { return !l.empty() && l[0]["client_closed"] == true; },
+      std::chrono::seconds(10));
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log[0]["client_closed"], true) << log.dump();
+  EXPECT_LT(log[0]["deltas_sent"].get<int>(), 60);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  nlohmann::json answer;
+  for (int i = 0; i < 500; ++i) {
+    nlohmann::json c = JsonOf(Get(Url("/v1/conversations/" + conversation), admin_key_));
+    if (c["messages"].size() == 2 && c["messages"][1]["status"] != "pending") {
+      answer = c["messages"][1];
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(answer.is_object());
+  EXPECT_EQ(answer["status"], "stopped");
+  const std::string content = answer["content"];
+  EXPECT_FALSE(content.empty());
+  EXPECT_EQ(SlowText(60).rfind(content, 0), 0u) << content;  // a prefix of the answer
+  EXPECT_LT(content.size(), SlowText(60).size());
 }
 
 }  // namespace
