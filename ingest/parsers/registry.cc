@@ -81,14 +81,24 @@ StatusOr<const DocumentParser*> ParserFor(std::string_view content_type,
       return format.parser;
     }
   }
+  // Name what the user sent (the file, and its type when one was given) and what would work, in
+  // the terms a person picks files by: extensions first, then the media types.
+  std::string extensions;
+  for (const Format& format : Formats()) {
+    for (std::string_view ext : format.extensions) {
+      if (!extensions.empty()) extensions += " ";
+      extensions += ext;
+    }
+  }
   std::string supported;
   for (const std::string& type : SupportedContentTypes()) {
     if (!supported.empty()) supported += ", ";
     supported += type;
   }
-  const std::string what = media_type.empty() ? "\"" + std::string(filename) + "\""
-                                              : "content type \"" + media_type + "\"";
-  return UnsupportedMediaTypeError("cannot parse " + what + "; supported types: " + supported);
+  std::string what = filename.empty() ? "this document" : "\"" + std::string(filename) + "\"";
+  if (!media_type.empty()) what += " (content type \"" + media_type + "\")";
+  return UnsupportedMediaTypeError("cannot parse " + what + ": supported files are " + extensions +
+                                   " (content types " + supported + ")");
 }
 
 std::vector<std::string> SupportedContentTypes() {

@@ -46,6 +46,15 @@ TEST(ParserRegistryTest, UnknownIsUnsupportedMediaType) {
     EXPECT_NE(parser.status().message().find("application/pdf, text/html"), std::string::npos)
         << parser.status().message();
   }
+  // The message names the file the user picked and the extensions that would work.
+  const auto exe = ParserFor("application/octet-stream", "setup.exe");
+  ASSERT_FALSE(exe.ok());
+  EXPECT_NE(
+      exe.status().message().find("\"setup.exe\" (content type \"application/octet-stream\")"),
+      std::string::npos)
+      << exe.status().message();
+  EXPECT_NE(exe.status().message().find(".pdf"), std::string::npos);
+  EXPECT_NE(exe.status().message().find(".docx"), std::string::npos);
 }
 
 TEST(ParserRegistryTest, SupportedContentTypes) {
