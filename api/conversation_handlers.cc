@@ -102,6 +102,7 @@ void StreamTurn(ChatService& chat, const Caller& caller, const std::string& id,
     return writer->Event("notice", Dump({{"message", notice}}));
   };
   stream.on_delta = [&](std::string_view delta) { return writer->Delta(delta); };
+  stream.cancelled = [&] { return writer->Cancelled(); };
   StatusOr<ChatTurn> turn = InternalError("unexpected failure");
   try {
     turn = chat.Send(caller, id, content, stream);

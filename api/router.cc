@@ -16,36 +16,44 @@ std::vector<std::string> Split(const std::string& path) {
   return parts;
 }
 
-bool MatchSegments(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+bool IsCapture(const std::string& p) { return p.size() > 2 && p.front() == '{' && p.back() == '}'; }
+
+// Matches `path` (after its leading '/') segment by segment without splitting it into strings;
+// captures into `params` only when it is not null.
+bool MatchSegments(const std::vector<std::string>& pattern, bool rest, std::string_view path,
                    std::map<std::string, std::string>* params) {
-  const bool rest = !pattern.empty() && pattern.back().size() > 3 &&
-                    pattern.back().substr(pattern.back().size() - 2) == "+}";
-  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
-  std::map<std::string, std::string> captured;
+  size_t pos = 0;  // start of the next path segment; > path.size() once all are consumed
   for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pos > path.size()) return false;  // fewer path segments than pattern segments
     const std::string& p = pattern[i];
     if (rest && i + 1 == pattern.size()) {
-      std::string joined;
-      for (size_t j = i; j < path.size(); ++j) joined += (j > i ? "/" : "") + path[j];
-      if (joined.empty()) return false;
-      captured[p.substr(1, p.size() - 3)] = PercentDecode(joined, false);
-      break;
+      const std::string_view remainder = path.substr(pos);
+      if (remainder.empty()) return false;
+      if (params != nullptr) (*params)[p.substr(1, p.size() - 3)] = PercentDecode(remainder, false);
+      return true;
     }
-    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
-      if (path[i].empty()) return false;
-      captured[p.substr(1, p.size() - 2)] = PercentDecode(path[i], false);
-    } else if (p != path[i]) {
+    const size_t slash = path.find('/', pos);
+    const size_t end = slash == std::string_view::npos ? path.size() : slash;
+    const std::string_view segment = path.substr(pos, end - pos);
+    pos = end + 1;
+    if (IsCapture(p)) {
+      if (segment.empty()) return false;
+      if (params != nullptr) (*params)[p.substr(1, p.size() - 2)] = PercentDecode(segment, false);
+    } else if (p != segment) {
       return false;
     }
   }
-  if (params != nullptr) *params = std::move(captured);
-  return true;
+  return pos > path.size();  // every path segment matched
 }
 
 }  // namespace
 
 void Router::Add(Route route) {
-  segments_.push_back(Split(route.pattern));
+  Pattern pattern;
+  pattern.segments = Split(route.pattern);
+  const std::string& last = pattern.segments.back();
+  pattern.rest = last.size() > 3 && last.compare(last.size() - 2, 2, "+}") == 0;
+  patterns_.push_back(std::move(pattern));
   routes_.push_back(std::move(route));
 }
 
@@ -53,13 +61,17 @@ Router::Match Router::Find(const std::string& method, const std::string& path,
                            std::map<std::string, std::string>* params) const {
   Match match;
   if (path.empty() || path[0] != '/') return match;
-  const std::vector<std::string> parts = Split(path);
+  const std::string_view rest = std::string_view(path).substr(1);
   // HEAD is served by GET routes.
-  const std::string& wanted = method == "HEAD" ? std::string("GET") : method;
+  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
   for (size_t i = 0; i < routes_.size(); ++i) {
-    if (!MatchSegments(segments_[i], parts, nullptr)) continue;
+    const Pattern& pattern = patterns_[i];
+    if (!MatchSegments(pattern.segments, pattern.rest, rest, nullptr)) continue;
     if (routes_[i].method == wanted) {
-      MatchSegments(segments_[i], parts, params);
+      if (params != nullptr) {
+        params->clear();
+        MatchSegments(pattern.segments, pattern.rest, rest, params);
+      }
       match.route = &routes_[i];
       match.method_mismatch = false;
       return match;

@@ -50,8 +50,12 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  struct Pattern {
+    std::vector<std::string> segments;  // the pattern split on '/'
+    bool rest = false;                  // the last segment is "{name+}"
+  };
   std::vector<Route> routes_;
-  std::vector<std::vector<std::string>> segments_;  // split patterns, parallel to routes_
+  std::vector<Pattern> patterns_;  // parallel to routes_
 };
 
 }  // namespace ragd

@@ -23,6 +23,7 @@
 
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/log_output.h"
 
 namespace ragd {
 namespace {
@@ -98,6 +99,7 @@ class StreamSinkImpl final : public StreamSink,
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
+  std::string remote_addr;               // the peer's address, read once (getpeername)
   bool idle = false;                     // waiting for the next request head; io thread only
   std::shared_ptr<StreamSinkImpl> sink;  // the active stream, if any; io thread only
 };
@@ -176,6 +178,7 @@ class Server::Impl {
     guards.clear();
     for (auto& ioc : extra_iocs_) ioc->stop();
     for (auto& t : threads) t.join();
+    FlushLog();  // the access lines of the last requests, before the caller moves on
   }
 
   void Shutdown() {
@@ -230,7 +233,9 @@ class Server::Impl {
       return;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    const auto remote = socket.remote_endpoint(ec);
     auto conn = std::make_shared<Connection>(std::move(socket));
+    if (!ec) conn->remote_addr = remote.address().to_string();
     {
       std::lock_guard<std::mutex> lock(conns_mu_);
       conns_.insert(conn);
@@ -252,16 +257,19 @@ class Server::Impl {
     const size_t q = req.target.find('?');
     req.path = req.target.substr(0, q);
     if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    req.headers.reserve(static_cast<size_t>(std::distance(msg.begin(), msg.end())));
+    const std::string* incoming_id = nullptr;
     for (const auto& field : msg) {
       std::string name(field.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers.emplace_back(std::move(name), std::string(field.value()));
+      if (incoming_id == nullptr && req.headers.back().first == "x-request-id") {
+        incoming_id = &req.headers.back().second;  // stable: the vector has its final capacity
+      }
     }
-    beast::error_code ec;
-    const auto remote = conn.stream.socket().remote_endpoint(ec);
-    if (!ec) req.remote_addr = remote.address().to_string();
-    auto incoming = req.Header("x-request-id");
-    req.request_id = incoming && ValidRequestId(*incoming) ? *incoming : NewRequestId();
+    req.remote_addr = conn.remote_addr;
+    req.request_id =
+        incoming_id != nullptr && ValidRequestId(*incoming_id) ? *incoming_id : NewRequestId();
     return req;
   }
 

@@ -1,9 +1,12 @@
 #include "api/service.h"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 
 #include "api/errors.h"
+#include "core/log_fields.h"
+#include "core/log_output.h"
 
 namespace ragd {
 namespace {
@@ -38,6 +41,9 @@ ApiService::ApiService(ApiContext context)
                                        kLatencyBuckets)),
       in_flight_(
           ctx_.metrics->GaugeMetric("ragd_http_requests_in_flight", "Requests being handled now")) {
+  ctx_.metrics->CounterFunc("ragd_log_lines_dropped_total",
+                            "Log lines dropped because the log output could not keep up",
+                            [] { return LogLinesDropped(); });
   RegisterRoutes(router_, ctx_);
 }
 
@@ -124,17 +130,23 @@ Response ApiService::Reject(const Request& head, int status, const std::string& 
 }
 
 void ApiService::Record(const Request& request, int status, double seconds) {
-  const std::string& route = request.route.empty() ? std::string("unmatched") : request.route;
-  requests_.Inc({route, request.method, std::to_string(status)});
+  const std::string_view route =
+      request.route.empty() ? std::string_view("unmatched") : std::string_view(request.route);
+  char status_text[12];
+  const auto printed = std::to_chars(status_text, status_text + sizeof(status_text), status);
+  requests_.Inc({route, request.method,
+                 std::string_view(status_text, static_cast<size_t>(printed.ptr - status_text))});
   latency_.Observe({route}, seconds);
   if (!LogEnabled(LogLevel::kInfo)) return;
   // The path, never the query: presigned URLs carry signatures there.
-  request.log().Info("request", {{"method", request.method},
-                                 {"path", request.path},
-                                 {"route", route},
-                                 {"status", status},
-                                 {"ms", std::round(seconds * 1e6) / 1e3},
-                                 {"key_id", request.principal ? request.principal->key_id : ""}});
+  LogFields fields;
+  fields.Str("method", request.method)
+      .Str("path", request.path)
+      .Str("route", route)
+      .Int("status", status)
+      .Num("ms", std::round(seconds * 1e6) / 1e3)
+      .Str("key_id", request.principal ? std::string_view(request.principal->key_id) : "");
+  Log(LogLevel::kInfo, request.request_id, "request", fields);
 }
 
 }  // namespace ragd

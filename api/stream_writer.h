@@ -42,6 +42,9 @@ class SseTurnWriter : public std::enable_shared_from_this<SseTurnWriter> {
   // Writes held deltas and ends the response. Later calls do nothing.
   void Close();
 
+  // True once the client is gone (it disconnected, or a write failed): cheap, for polling.
+  bool Cancelled() const { return sink_->Cancelled(); }
+
   int sink_writes() const;  // how many chunks went to the sink (for tests and metrics)
 
   SseTurnWriter(std::shared_ptr<StreamSink> sink, StreamExecutor* timers, SseCoalescing options)

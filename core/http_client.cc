@@ -111,6 +111,8 @@ struct Transfer {
   CURL* handle = nullptr;  // for the response code when on_head is called
   HttpHeaders headers;
   bool cancelled = false;
+  const HttpCancelPredicate* cancel_requested = nullptr;  // optional
+  bool cancel_seen = false;  // cancel_requested returned true: the transfer stops as kCancelled
   std::string callback_error;
   // Request side: either an in-memory body or an open file.
   std::string_view upload;
@@ -146,9 +148,32 @@ bool DeliverHead(Transfer* t) {
   return (*t->on_head)(static_cast<int>(status), t->headers);
 }
 
+// Polls the request's cancel predicate; true once it asked to stop (the answer is then latched).
+bool CancelRequested(Transfer* t) {
+  if (t->cancel_seen) return true;
+  if (t->cancel_requested == nullptr || !*t->cancel_requested) return false;
+  try {
+    t->cancel_seen = (*t->cancel_requested)();
+  } catch (const std::exception& e) {
+    t->callback_error = e.what();
+    t->cancel_seen = true;
+  } catch (...) {
+    t->callback_error = "unknown exception";
+    t->cancel_seen = true;
+  }
+  return t->cancel_seen;
+}
+
+// libcurl's progress callback: also called while nothing arrives (about once per second when
+// idle), which is what lets a cancel reach a silent transfer. Non-zero aborts it.
+int OnProgress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return CancelRequested(static_cast<Transfer*>(userdata)) ? 1 : 0;
+}
+
 size_t OnResponseBody(char* data, size_t size, size_t nmemb, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
   size_t n = size * nmemb;
+  if (CancelRequested(t)) return 0;  // CURLE_WRITE_ERROR, reported as kCancelled
   if (t->on_body == nullptr) {
     t->body->append(data, n);
     return n;
@@ -279,6 +304,15 @@ void SetMethodAndBody(CURL* h, const HttpRequest& request, curl_off_t body_size,
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m.c_str());
   }
   if (request.method == "PUT" || via_post) {
+    if (!request.body_file) {
+      // libcurl copies the body through a 64 KiB upload buffer by default, allocated per handle;
+      // a small in-memory body (a chat prompt) needs no more than libcurl's 16 KiB minimum.
+      constexpr curl_off_t kMinUploadBuffer = 16 * 1024;
+      constexpr curl_off_t kMaxUploadBuffer = 64 * 1024;
+      curl_easy_setopt(
+          h, CURLOPT_UPLOAD_BUFFERSIZE,
+          static_cast<long>(std::clamp(body_size, kMinUploadBuffer, kMaxUploadBuffer)));
+    }
     curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRequestBody);
     curl_easy_setopt(h, CURLOPT_READDATA, transfer);
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &OnRequestSeek);
@@ -342,6 +376,10 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   transfer.on_body = on_body;
   transfer.on_head = on_head;
   transfer.upload = request.body;
+  if (request.cancelled) transfer.cancel_requested = &request.cancelled;
+  if (CancelRequested(&transfer)) {
+    return CancelledError(request.method + " " + url.redacted + ": cancelled before sending");
+  }
 
   UploadFilePtr file;
   curl_off_t body_size = static_cast<curl_off_t>(request.body.size());
@@ -393,6 +431,16 @@ StatusOr<HttpResponse> CurlTransport::Perform(const HttpRequest& request,
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnResponseBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+  if (transfer.cancel_requested != nullptr) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
+  if (request.receive_buffer_bytes > 0) {
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE,
+                     static_cast<long>(std::clamp<size_t>(request.receive_buffer_bytes, 1024,
+                                                          CURL_MAX_READ_SIZE)));
+  }
 
   CURLcode code = curl_easy_perform(h);
   if (code != CURLE_OK) {
@@ -438,6 +486,9 @@ Status CurlTransport::MapError(CURLcode code, const HttpRequest& request, const 
   }
   std::string message = request.method + " " + url.redacted + ": " + detail;
 
+  if (transfer.cancel_seen && transfer.callback_error.empty()) {
+    return CancelledError(request.method + " " + url.redacted + ": the caller cancelled");
+  }
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return DeadlineExceededError(message);
@@ -457,6 +508,10 @@ Status CurlTransport::MapError(CURLcode code, const HttpRequest& request, const 
     case CURLE_ABORTED_BY_CALLBACK:
       if (transfer.upload_read_failed) {
         return InternalError(message + " (reading the body file failed)");
+      }
+      if (!transfer.callback_error.empty()) {
+        return InternalError(request.method + " " + url.redacted +
+                             ": cancel predicate threw: " + transfer.callback_error);
       }
       return InternalError(message);
     case CURLE_OUT_OF_MEMORY:

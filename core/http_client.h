@@ -3,8 +3,9 @@
 //
 // Errors: a transport-level failure is a non-OK Status (kUnavailable: could not connect /
 // connection reset; kDeadlineExceeded: a timeout fired; kCancelled: the body callback asked to
-// stop; kInvalidArgument: malformed URL). Any HTTP response, including 4xx/5xx, is an OK StatusOr
-// whose `status` field holds the code: interpreting it is the caller's job.
+// stop, or the request's cancel predicate returned true; kInvalidArgument: malformed URL). Any HTTP
+// response, including 4xx/5xx, is an OK StatusOr whose `status` field holds the code: interpreting
+// it is the caller's job.
 #pragma once
 
 #include <chrono>
@@ -26,6 +27,10 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // Returns the value of the first header named `name` (case-insensitive), if any.
 std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_view name);
 
+// Polled on the thread running the transfer; true aborts it with kCancelled. Must be cheap and
+// must not block (e.g. a relaxed atomic load).
+using HttpCancelPredicate = std::function<bool()>;
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;  // absolute, already percent-encoded as it must appear on the wire
@@ -38,6 +43,15 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{60000};
   // Abort if no bytes arrive for this long; zero means none.
   std::chrono::milliseconds idle_timeout{30000};
+  // Optional. Checked before every body chunk is delivered and while the transfer waits (the curl
+  // transport polls it about once per second even when no byte arrives: libcurl's progress
+  // callback rate when idle), so an abandoned stream frees its connection within about a second
+  // although the peer stays silent. Null: the transfer is never cancelled this way.
+  HttpCancelPredicate cancelled;
+  // Receive buffer size in bytes; zero means the transport's default (libcurl: 16 KiB, allocated
+  // per transfer). Long-lived streams of small events (model tokens) can use a small one to keep
+  // memory per concurrent stream down; values below 1 KiB are raised to 1 KiB.
+  size_t receive_buffer_bytes = 0;
 };
 
 struct HttpResponse {

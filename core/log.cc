@@ -1,17 +1,19 @@
 #include "core/log.h"
 
 #include <atomic>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <mutex>
 #include <regex>
-#include <vector>
+
+#include "core/log_fields.h"
+#include "core/log_format.h"
+#include "core/log_output.h"
+#include "core/log_writer.h"
 
 namespace ragd {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<bool> g_has_sink{false};
 std::mutex g_sink_mu;
 std::function<void(std::string_view)> g_sink;  // guarded by g_sink_mu
 
@@ -31,60 +33,86 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-std::string NowUtcMillis() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(ms.count()));
-  return buf;
+bool Reserved(std::string_view name) {
+  return name == "ts" || name == "level" || name == "request_id" || name == "msg";
 }
 
-// A field name is secret when one of its words (split on '_', '-', '.') is a secret word, so
-// "api_key", "aws_secret_access_key", "session-token" are masked while "key_id", "max_tokens",
-// "input_tokens" are not.
-bool IsSecretName(std::string_view name) {
-  static constexpr std::string_view kWords[] = {
-      "key",           "apikey",    "secret",     "token",       "password",
-      "authorization", "signature", "credential", "credentials", "cookie"};
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  size_t start = 0;
-  std::vector<std::string_view> words;
-  const std::string_view all(lower);
-  for (size_t i = 0; i <= all.size(); ++i) {
-    if (i == all.size() || all[i] == '_' || all[i] == '-' || all[i] == '.') {
-      if (i > start) words.push_back(all.substr(start, i - start));
-      start = i + 1;
-    }
+// A string value as it may appear in the output.
+void AppendRedactedString(std::string& out, std::string_view text) {
+  if (MayHoldSecret(text)) {
+    AppendJsonString(out, Redact(text));
+  } else {
+    AppendJsonString(out, text);
   }
-  if (!words.empty() && words.back() == "id") return false;  // identifiers are not secrets
-  for (std::string_view w : words) {
-    for (std::string_view k : kWords) {
-      if (w == k) return true;
-    }
-  }
-  return false;
 }
 
-void RedactJson(nlohmann::json& value) {
-  if (value.is_object()) {
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      if (IsSecretName(it.key()) && !it.value().is_null() && !it.value().is_boolean()) {
-        it.value() = kMask;
-      } else {
-        RedactJson(it.value());
+// A field value from the nlohmann API: secret names are masked (except null and booleans),
+// strings pass through Redact(), objects and arrays recursively.
+void AppendValue(std::string& out, const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendJsonString(out, it.key());
+        out.push_back(':');
+        if (IsSecretFieldName(it.key()) && !it.value().is_null() && !it.value().is_boolean()) {
+          AppendJsonString(out, kMask);
+        } else {
+          AppendValue(out, it.value());
+        }
       }
+      out.push_back('}');
+      break;
     }
-  } else if (value.is_array()) {
-    for (auto& v : value) RedactJson(v);
-  } else if (value.is_string()) {
-    value = Redact(value.get_ref<const std::string&>());
+    case nlohmann::json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& v : value) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendValue(out, v);
+      }
+      out.push_back(']');
+      break;
+    }
+    case nlohmann::json::value_t::string:
+      AppendRedactedString(out, value.get_ref<const std::string&>());
+      break;
+    default:
+      out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      break;
   }
+}
+
+// Formats ts, level, request_id and msg into the calling thread's line buffer (reused, so a line
+// costs no allocation once the buffer has grown); the caller appends fields and calls Emit().
+std::string& BeginLine(LogLevel level, std::string_view request_id, std::string_view msg) {
+  thread_local std::string line;
+  line.clear();
+  line += "{\"ts\":\"";
+  AppendUtcMillis(line);
+  line += "\",\"level\":\"";
+  line += LevelName(level);
+  line += "\",\"request_id\":";
+  AppendJsonString(line, request_id.empty() ? std::string_view("-") : request_id);
+  line += ",\"msg\":";
+  AppendRedactedString(line, msg);
+  return line;
+}
+
+void Emit(LogLevel level, std::string& line) {
+  line += "}\n";
+  if (g_has_sink.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(g_sink_mu);
+    if (g_sink) {
+      g_sink(line);
+      return;
+    }
+  }
+  LogWriter::Instance().Append(line, level >= LogLevel::kWarn);
 }
 
 }  // namespace
@@ -107,16 +135,21 @@ bool LogEnabled(LogLevel level) {
 
 void SetLogSink(std::function<void(std::string_view)> sink) {
   std::lock_guard<std::mutex> lock(g_sink_mu);
+  g_has_sink.store(static_cast<bool>(sink), std::memory_order_release);
   g_sink = std::move(sink);
 }
 
+void SetLogFd(int fd) { LogWriter::Instance().SetFd(fd); }
+
+bool FlushLog(std::chrono::milliseconds timeout) { return LogWriter::Instance().Flush(timeout); }
+
+uint64_t LogLinesDropped() { return LogWriter::Instance().dropped(); }
+
+void SetLogBufferLimit(size_t bytes) { LogWriter::Instance().SetLimit(bytes); }
+
 std::string Redact(std::string_view text) {
   // Fast path: nothing that could hold a secret.
-  static constexpr std::string_view kHints[] = {"rgd_",   "uthorization", "X-Amz-", "x-amz-",
-                                                "secret", "SECRET",       "Bearer", "bearer"};
-  bool maybe = false;
-  for (std::string_view h : kHints) maybe = maybe || text.find(h) != std::string_view::npos;
-  if (!maybe) return std::string(text);
+  if (!MayHoldSecret(text)) return std::string(text);
 
   static const std::regex kPatterns[] = {
       std::regex(R"(rgd_[A-Za-z0-9_]+)"),
@@ -135,28 +168,65 @@ std::string Redact(std::string_view text) {
   return out;
 }
 
+bool LogFields::Begin(std::string_view name) {
+  if (Reserved(name)) return false;
+  text_.push_back(',');
+  AppendJsonString(text_, name);
+  text_.push_back(':');
+  if (!IsSecretFieldName(name)) return true;
+  AppendJsonString(text_, kMask);
+  return false;
+}
+
+LogFields& LogFields::Str(std::string_view name, std::string_view value) {
+  if (Begin(name)) AppendRedactedString(text_, value);
+  return *this;
+}
+
+LogFields& LogFields::Int(std::string_view name, int64_t value) {
+  if (Begin(name)) AppendJsonInt(text_, value);
+  return *this;
+}
+
+LogFields& LogFields::Num(std::string_view name, double value) {
+  if (Begin(name)) AppendJsonDouble(text_, value);
+  return *this;
+}
+
+LogFields& LogFields::Bool(std::string_view name, bool value) {
+  // Booleans are never masked (as with the nlohmann API): they cannot hold a secret.
+  if (Reserved(name)) return *this;
+  text_.push_back(',');
+  AppendJsonString(text_, name);
+  text_ += value ? ":true" : ":false";
+  return *this;
+}
+
 void Log(LogLevel level, std::string_view request_id, std::string_view msg, nlohmann::json fields) {
   if (!LogEnabled(level)) return;
-  nlohmann::json line = nlohmann::json::object();
-  line["ts"] = NowUtcMillis();
-  line["level"] = LevelName(level);
-  line["request_id"] = request_id.empty() ? "-" : std::string(request_id);
-  line["msg"] = Redact(msg);
+  std::string& line = BeginLine(level, request_id, msg);
   if (fields.is_object()) {
-    RedactJson(fields);
-    for (auto& [k, v] : fields.items()) {
-      if (k != "ts" && k != "level" && k != "request_id" && k != "msg") line[k] = std::move(v);
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      if (Reserved(it.key())) continue;
+      line.push_back(',');
+      AppendJsonString(line, it.key());
+      line.push_back(':');
+      if (IsSecretFieldName(it.key()) && !it.value().is_null() && !it.value().is_boolean()) {
+        AppendJsonString(line, kMask);
+      } else {
+        AppendValue(line, it.value());
+      }
     }
   }
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  text.push_back('\n');
-  std::lock_guard<std::mutex> lock(g_sink_mu);
-  if (g_sink) {
-    g_sink(text);
-  } else {
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    std::fflush(stderr);
-  }
+  Emit(level, line);
+}
+
+void Log(LogLevel level, std::string_view request_id, std::string_view msg,
+         const LogFields& fields) {
+  if (!LogEnabled(level)) return;
+  std::string& line = BeginLine(level, request_id, msg);
+  line += fields.text();
+  Emit(level, line);
 }
 
 }  // namespace ragd

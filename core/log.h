@@ -7,7 +7,12 @@
 // through Redact(), and fields whose names look secret (key, secret, token, password,
 // authorization, signature, credential) are replaced wholesale.
 //
-// Thread safety: all functions may be called concurrently; lines are written atomically.
+// Output (core/log_output.h): lines are handed to one background writer thread that writes what
+// has piled up in one write(2); warn and error lines are written before Log() returns, everything
+// else within milliseconds and at exit. Hot paths (the access log) use the allocation-light
+// LogFields overload in core/log_fields.h, formatted directly by core/log_format.h.
+//
+// Thread safety: all functions may be called concurrently; lines are written whole and in order.
 #pragma once
 
 #include <functional>

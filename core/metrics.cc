@@ -1,5 +1,6 @@
 #include "core/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <mutex>
@@ -39,9 +40,25 @@ std::string FormatDouble(double v) {
   return buf;
 }
 
+LabelValues ToValues(const LabelValues& labels) { return labels; }
+LabelValues ToValues(LabelView labels) { return LabelValues(labels.begin(), labels.end()); }
+
 }  // namespace
 
-void CounterFamily::Inc(const LabelValues& labels, uint64_t n) {
+// Element order as std::string's operator< (char_traits compare), so both overloads agree with
+// std::less<LabelValues>.
+bool LabelLess::operator()(const LabelValues& a, LabelView b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](std::string_view x, std::string_view y) { return x < y; });
+}
+
+bool LabelLess::operator()(LabelView a, const LabelValues& b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](std::string_view x, std::string_view y) { return x < y; });
+}
+
+template <typename Labels>
+void CounterFamily::IncImpl(const Labels& labels, uint64_t n) {
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
     auto it = series_.find(labels);
@@ -51,10 +68,13 @@ void CounterFamily::Inc(const LabelValues& labels, uint64_t n) {
     }
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
-  auto& slot = series_[labels];
+  auto& slot = series_[ToValues(labels)];
   if (!slot) slot = std::make_unique<std::atomic<uint64_t>>(0);
   slot->fetch_add(n, std::memory_order_relaxed);
 }
+
+void CounterFamily::Inc(const LabelValues& labels, uint64_t n) { IncImpl(labels, n); }
+void CounterFamily::Inc(LabelView labels, uint64_t n) { IncImpl(labels, n); }
 
 uint64_t CounterFamily::Value(const LabelValues& labels) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
@@ -63,6 +83,12 @@ uint64_t CounterFamily::Value(const LabelValues& labels) const {
 }
 
 void HistogramFamily::Observe(const LabelValues& labels, double value) {
+  ObserveImpl(labels, value);
+}
+void HistogramFamily::Observe(LabelView labels, double value) { ObserveImpl(labels, value); }
+
+template <typename Labels>
+void HistogramFamily::ObserveImpl(const Labels& labels, double value) {
   auto record = [&](Series& s) {
     size_t i = 0;
     while (i < bounds_.size() && value > bounds_[i]) ++i;
@@ -79,7 +105,7 @@ void HistogramFamily::Observe(const LabelValues& labels, double value) {
     }
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
-  auto& slot = series_[labels];
+  auto& slot = series_[ToValues(labels)];
   if (!slot) slot = std::make_unique<Series>(bounds_.size());
   record(*slot);
 }
@@ -126,6 +152,12 @@ HistogramFamily& MetricsRegistry::Histogram(const std::string& name, const std::
   return *histograms_.back();
 }
 
+void MetricsRegistry::CounterFunc(const std::string& name, const std::string& help,
+                                  std::function<uint64_t()> read) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  func_counters_.push_back({name, help, std::move(read)});
+}
+
 std::string MetricsRegistry::Render() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   std::string out;
@@ -136,6 +168,10 @@ std::string MetricsRegistry::Render() const {
       out +=
           f->name_ + Labels(f->label_names_, labels) + " " + std::to_string(value->load()) + "\n";
     }
+  }
+  for (const auto& f : func_counters_) {
+    out += "# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " counter\n";
+    out += f.name + " " + std::to_string(f.read()) + "\n";
   }
   for (const auto& g : gauges_) {
     out += "# HELP " + g->name_ + " " + g->help_ + "\n# TYPE " + g->name_ + " gauge\n";

@@ -35,11 +35,13 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
 
 std::string ChatService::StandaloneQuestion(const Bot& bot, LlmProvider& provider,
                                             const std::vector<LlmMessage>& history,
-                                            const std::string& question) {
+                                            const std::string& question,
+                                            const std::function<bool()>& cancelled) {
   if (history.empty()) return question;
   if (provider.name() == "extractive") return CondenseForRetrieval(history, question);
   LlmRequest condense = CondenseRequest(history, question);
   condense.model_id = bot.config.model.model_id;
+  condense.cancelled = cancelled;
   StatusOr<LlmResult> rewritten =
       provider.Generate(condense, [](std::string_view) { return true; });
   if (!rewritten.ok()) return CondenseForRetrieval(history, question);
@@ -82,7 +84,13 @@ StatusOr<ChatTurn> ChatService::Send(const Caller& caller, const std::string& co
   // History() includes complete turns only; the question just stored is not one yet.
   StatusOr<std::shared_ptr<LlmProvider>> chosen = providers_.Get(config.model.provider);
   std::shared_ptr<LlmProvider> provider = chosen.ok() ? *chosen : providers_.Extractive();
-  const std::string standalone = StandaloneQuestion(*bot, *provider, history, content);
+  bool client_gone = false;
+  // Reaches the model call while it is silent; a sink returning false covers the rest.
+  const std::function<bool()> cancelled = [&client_gone, &stream] {
+    if (!client_gone && stream.cancelled && stream.cancelled()) client_gone = true;
+    return client_gone;
+  };
+  const std::string standalone = StandaloneQuestion(*bot, *provider, history, content, cancelled);
 
   SearchRequest search;
   search.query = standalone;
@@ -90,7 +98,7 @@ StatusOr<ChatTurn> ChatService::Send(const Caller& caller, const std::string& co
   outcome.sources = ToSources(hits);
   RAGD_ASSIGN_OR_RETURN(
       turn.assistant, conversations_.BeginAssistant(conversation_id, caller.key_id, turn.user.id));
-  bool client_gone = stream.on_sources && !stream.on_sources(outcome.sources);
+  if (stream.on_sources && !stream.on_sources(outcome.sources)) client_gone = true;
 
   std::string streamed;
   DeltaSink sink = [&](std::string_view delta) {
@@ -108,7 +116,7 @@ StatusOr<ChatTurn> ChatService::Send(const Caller& caller, const std::string& co
   outcome.model = config.model.model_id;
   if (!chosen.ok()) notice(kDegradedNotice);
   StatusOr<LlmResult> result = LlmResult{};
-  if (client_gone) {
+  if (cancelled()) {
     result = CancelledError("client disconnected");
   } else if (outcome.sources.empty()) {
     // Nothing relevant: say so rather than let a model guess.
@@ -119,6 +127,7 @@ StatusOr<ChatTurn> ChatService::Send(const Caller& caller, const std::string& co
   } else {
     LlmRequest request = ComposePrompt(config, outcome.sources, history, content,
                                        standalone == content ? "" : standalone);
+    request.cancelled = cancelled;
     result = provider->Generate(request, sink);
     const bool remote = provider->name() != "extractive";
     if (!result.ok() && remote && streamed.empty() && !client_gone &&

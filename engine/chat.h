@@ -27,6 +27,11 @@ struct ChatStream {
   std::function<bool(const std::vector<SourcePassage>&)> on_sources;
   std::function<bool(std::string_view notice)> on_notice;
   DeltaSink on_delta;
+  // Optional: true once the client is gone, although nothing was written to it yet. Polled while
+  // the model is silent (see LlmRequest::cancelled), so a client that leaves before the first token
+  // or during a stall stops the model call within about a second. Must be cheap; may be called
+  // from the thread running Send() only.
+  std::function<bool()> cancelled;
 };
 
 struct ChatTurn {
@@ -69,7 +74,8 @@ class ChatService {
   // The question retrieval should use: the question itself, or for a follow-up a standalone form.
   std::string StandaloneQuestion(const Bot& bot, LlmProvider& provider,
                                  const std::vector<LlmMessage>& history,
-                                 const std::string& question);
+                                 const std::string& question,
+                                 const std::function<bool()>& cancelled);
 
   Engine& engine_;
   ConversationStore& conversations_;

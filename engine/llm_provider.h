@@ -50,6 +50,11 @@ struct LlmRequest {
   // sources.
   std::string question;
   std::vector<SourcePassage> sources;
+  // Optional: true once the answer is no longer wanted (the client went away). Polled on the
+  // calling thread while the model is silent (about once per second: before its first token or
+  // in a stall) and between retries, so the call ends with Cancelled and frees its upstream
+  // connection within about a second without waiting for the next delta. Must be cheap.
+  std::function<bool()> cancelled;
 };
 
 struct LlmUsage {

@@ -7,6 +7,10 @@
 namespace ragd {
 namespace {
 
+// Default fusion depths per list (see hybrid.h).
+constexpr int kMinVectorDepth = 100;
+constexpr int kMinLexicalDepth = 200;
+
 // Collects both lists into one hit per chunk, ranks and raw scores filled in.
 std::vector<HybridHit> Merge(std::span<const VectorHit> vector_hits,
                              std::span<const LexicalHit> lexical_hits) {
@@ -118,9 +122,13 @@ StatusOr<std::vector<HybridHit>> HybridSearch(const HybridSources& sources,
       (sources.lexical == nullptr || sources.conn == nullptr)) {
     return InvalidArgumentError("lexical search and filters need the lexical index");
   }
-  const int depth =
-      fused ? (options.candidates > 0 ? options.candidates : std::max(40, 4 * options.max_results))
-            : options.max_results;
+  int vector_depth = options.max_results, lexical_depth = options.max_results;
+  if (fused) {
+    vector_depth = options.candidates > 0 ? options.candidates
+                                          : std::max(kMinVectorDepth, 4 * options.max_results);
+    lexical_depth = options.candidates > 0 ? options.candidates
+                                           : std::max(kMinLexicalDepth, 4 * options.max_results);
+  }
 
   std::vector<VectorHit> vector_hits;
   if (want_vectors && sources.vectors != nullptr && sources.vectors->size() > 0) {
@@ -131,15 +139,16 @@ StatusOr<std::vector<HybridHit>> HybridSearch(const HybridSources& sources,
           sources.lexical->FilterChunkIds(*sources.conn, sources.bot_key, options.filter));
       allowed.insert(ids.begin(), ids.end());
     }
-    auto found =
-        sources.vectors->Search(query_vector, depth, options.filter.empty() ? nullptr : &allowed);
+    auto found = sources.vectors->Search(query_vector, vector_depth,
+                                         options.filter.empty() ? nullptr : &allowed);
     if (!found.ok()) return found.status();
     vector_hits.swap(*found);  // (move-assignment trips GCC 12's -Wfree-nonheap-object here)
   }
   std::vector<LexicalHit> lexical_hits;
   if (want_lexical) {
-    RAGD_ASSIGN_OR_RETURN(lexical_hits, sources.lexical->Search(*sources.conn, sources.bot_key,
-                                                                query_text, depth, options.filter));
+    RAGD_ASSIGN_OR_RETURN(lexical_hits,
+                          sources.lexical->Search(*sources.conn, sources.bot_key, query_text,
+                                                  lexical_depth, options.filter));
   }
 
   std::vector<HybridHit> hits;

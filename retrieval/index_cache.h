@@ -10,7 +10,10 @@
 // loses data. An index a caller holds (its shared_ptr) is pinned: it is never evicted mid-search,
 // so the budget is soft while many indexes are in use. A Get for an index being evicted takes the
 // same object back. If saving a victim fails it stays resident and the error is kept in
-// last_error().
+// last_error(). A victim whose flat -> HNSW rebuild is still running is saved as it stands (flat,
+// complete) and its rebuild is cancelled; loading it again restarts the rebuild in the background.
+// MemoryBytes() counts a running rebuild's snapshot and new index, so a rebuild can push others
+// out.
 //
 // Thread safety: all methods are thread-safe. Loading a bot's file happens outside the cache lock;
 // concurrent Gets of the same bot wait for one load.

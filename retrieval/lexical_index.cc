@@ -7,13 +7,22 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <memory>
-#include <mutex>
+#include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "retrieval/lexical_fts5.h"
+
 namespace ragd {
 namespace {
+
+using lexical_internal::ConnState;
+using lexical_internal::ReadStats;
+using lexical_internal::StateFor;
+using lexical_internal::TableStats;
+using lexical_internal::TokenDocs;
+using lexical_internal::Tokens;
 
 // Lucene's English stop words (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET).
 bool IsStopWord(std::string_view word) {
@@ -148,134 +157,58 @@ std::string OrQuery(const std::vector<std::string>& words) {
   return query;
 }
 
-// ---- FTS5 plumbing: per-connection query tokenizer and the ragd_bm25 rank function ----
-//
-// ragd_bm25(table, skip, weights, c0, c1, c2, c3) is FTS5's bm25 (k1 = 1.2, b = 0.75, column
-// weights c0..c3) over the phrases after the first `skip`, where `weights` is a blob of doubles,
-// one per scored phrase: query term frequency * idf, computed by the caller from fts5vocab
-// document counts (the built-in bm25 instead walks every phrase's whole posting list per query).
+using RunFn = std::function<StatusOr<std::vector<LexicalHit>>(const std::vector<size_t>& required)>;
 
-constexpr double kK1 = 1.2;
-constexpr double kB = 0.75;
-
-struct ConnState {
-  fts5_tokenizer api{};
-  Fts5Tokenizer* tokenizer = nullptr;  // owned; freed with api.xDelete
-  ~ConnState() {
-    if (tokenizer != nullptr) api.xDelete(tokenizer);
-  }
-};
-
-std::mutex g_states_mu;
-// One entry per connection that has registered ragd_bm25; erased by SQLite's destroy callback
-// when the connection closes (so a reused sqlite3* address never sees a stale entry).
-std::unordered_map<sqlite3*, std::unique_ptr<ConnState>> g_states;
-
-void DestroyState(void* p) {
-  std::lock_guard lock(g_states_mu);
-  std::erase_if(g_states, [p](const auto& entry) { return entry.second.get() == p; });
-}
-
-struct RankCache {
-  double avgdl = 1;
-  std::vector<double> freq;
-  std::vector<double> weights;
-};
-
-void RagdBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int nval,
-              sqlite3_value** val) {
-  if (nval < 2) {
-    sqlite3_result_error(ctx, "ragd_bm25: missing arguments", -1);
-    return;
-  }
-  const int skip = sqlite3_value_int(val[0]);
-  const void* weights_blob = sqlite3_value_blob(val[1]);
-  const int scored = sqlite3_value_bytes(val[1]) / static_cast<int>(sizeof(double));
-  auto* cache = static_cast<RankCache*>(api->xGetAuxdata(fts, 0));
-  if (cache == nullptr) {
-    sqlite3_int64 rows = 0, tokens = 0;
-    if (api->xRowCount(fts, &rows) != SQLITE_OK ||
-        api->xColumnTotalSize(fts, -1, &tokens) != SQLITE_OK) {
-      sqlite3_result_error(ctx, "ragd_bm25: no table statistics", -1);
-      return;
-    }
-    auto fresh = std::make_unique<RankCache>();
-    fresh->avgdl = rows > 0 && tokens > 0 ? static_cast<double>(tokens) / rows : 1.0;
-    cache = fresh.get();
-    if (api->xSetAuxdata(fts, fresh.release(), [](void* p) {
-          std::unique_ptr<RankCache>(static_cast<RankCache*>(p));
-        }) != SQLITE_OK) {
-      sqlite3_result_error_nomem(ctx);
-      return;
+// Exact top k when every query term is common, by MaxScore (Turtle and Flood, 1995) in two FTS5
+// queries. A term adds less than weight * (k1 + 1) to any chunk's score, so once k chunks score
+// at least theta, the terms with the smallest bounds that add up to at most theta can't lift a
+// chunk into the top k on their own: only chunks with one of the other ("essential") terms need
+// scoring. Phase 1 scores the chunks with one of the rarest terms (df within 2x of the rarest),
+// which gives theta; when the essential terms turn out to be among those, phase 1 is the answer,
+// otherwise phase 2 scores the chunks with an essential term.
+StatusOr<std::vector<LexicalHit>> MaxScoreTopK(const std::vector<int64_t>& dfs,
+                                               const std::vector<double>& weights, int k,
+                                               int64_t max_exact_postings, const RunFn& run) {
+  const size_t n = dfs.size();
+  const int64_t min_df = *std::min_element(dfs.begin(), dfs.end());
+  std::vector<size_t> first;
+  std::vector<bool> in_first(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    if (dfs[i] <= 2 * min_df) {
+      first.push_back(i);
+      in_first[i] = true;
     }
   }
-  cache->freq.assign(scored, 0.0);
-  cache->weights.resize(scored);  // copied: a blob need not be aligned for double
-  if (scored > 0) memcpy(cache->weights.data(), weights_blob, scored * sizeof(double));
-  int insts = 0;
-  if (api->xInstCount(fts, &insts) != SQLITE_OK) return sqlite3_result_error(ctx, "inst", -1);
-  for (int i = 0; i < insts; ++i) {
-    int phrase = 0, col = 0, off = 0;
-    if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK) continue;
-    const int at = phrase - skip;
-    if (at < 0 || at >= scored) continue;
-    cache->freq[at] += 2 + col < nval ? sqlite3_value_double(val[2 + col]) : 1.0;
+  if (first.size() == n) return run({});
+  RAGD_ASSIGN_OR_RETURN(std::vector<LexicalHit> hits, run(first));
+  if (hits.size() < static_cast<size_t>(k)) {  // no threshold to prune with
+    int64_t all = 0;
+    for (int64_t df : dfs) all += df;
+    return all <= max_exact_postings ? run({}) : hits;
   }
-  int doc_tokens = 0;
-  api->xColumnSize(fts, -1, &doc_tokens);
-  const double norm = kK1 * (1 - kB + kB * doc_tokens / cache->avgdl);
-  double score = 0;
-  for (int i = 0; i < scored; ++i) {
-    const double f = cache->freq[i];
-    if (f > 0) score += cache->weights[i] * (f * (kK1 + 1)) / (f + norm);
+  const double theta = hits.back().score * (1 - 1e-9);  // margin for rounding
+  std::vector<size_t> by_bound(n);
+  for (size_t i = 0; i < n; ++i) by_bound[i] = i;
+  std::sort(by_bound.begin(), by_bound.end(),
+            [&](size_t a, size_t b) { return weights[a] < weights[b]; });
+  double bound = 0;
+  size_t non_essential = 0;
+  while (non_essential < n) {
+    const double next = bound + weights[by_bound[non_essential]] * (lexical_internal::kK1 + 1);
+    if (next > theta) break;
+    bound = next;
+    ++non_essential;
   }
-  sqlite3_result_double(ctx, score);
-}
-
-fts5_api* Fts5Api(sqlite3* db) {
-  fts5_api* api = nullptr;
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &raw, nullptr) != SQLITE_OK) return nullptr;
-  std::unique_ptr<sqlite3_stmt, StmtDeleter> st(raw);
-  sqlite3_bind_pointer(raw, 1, &api, "fts5_api_ptr", nullptr);
-  sqlite3_step(raw);
-  return api;
-}
-
-// The connection's state, registering ragd_bm25 and creating the tokenizer on first use.
-StatusOr<ConnState*> StateFor(sqlite3* db) {
-  std::lock_guard lock(g_states_mu);
-  if (auto it = g_states.find(db); it != g_states.end()) return it->second.get();
-  fts5_api* api = Fts5Api(db);
-  if (api == nullptr) return InternalError("SQLite has no FTS5");
-  auto state = std::make_unique<ConnState>();
-  void* tok_ctx = nullptr;
-  const char* args[] = {"unicode61", "remove_diacritics", "2"};
-  if (api->xFindTokenizer(api, "porter", &tok_ctx, &state->api) != SQLITE_OK ||
-      state->api.xCreate(tok_ctx, args, 3, &state->tokenizer) != SQLITE_OK) {
-    return InternalError("cannot create the FTS5 porter tokenizer");
+  std::vector<size_t> essential(by_bound.begin() + non_essential, by_bound.end());
+  if (std::all_of(essential.begin(), essential.end(), [&](size_t i) { return in_first[i]; })) {
+    return hits;
   }
-  ConnState* raw = state.get();
-  g_states[db] = std::move(state);
-  if (api->xCreateFunction(api, "ragd_bm25", raw, &RagdBm25, &DestroyState) != SQLITE_OK) {
-    g_states.erase(db);
-    return InternalError("cannot register ragd_bm25");
-  }
-  return raw;
-}
-
-// The tokens FTS5 indexes for `word` (folded, diacritics removed, Porter-stemmed).
-std::vector<std::string> Tokens(ConnState& state, const std::string& word) {
-  std::vector<std::string> out;
-  auto on_token = [](void* ctx, int tflags, const char* token, int n, int, int) -> int {
-    if ((tflags & FTS5_TOKEN_COLOCATED) == 0) {
-      static_cast<std::vector<std::string>*>(ctx)->emplace_back(token, n);
-    }
-    return SQLITE_OK;
-  };
-  state.api.xTokenize(state.tokenizer, &out, FTS5_TOKENIZE_QUERY, word.data(),
-                      static_cast<int>(word.size()), on_token);
-  return out;
+  int64_t postings = 0;
+  for (size_t i : essential) postings += dfs[i];
+  if (postings > max_exact_postings) return hits;
+  if (non_essential == 0) return run({});
+  std::sort(essential.begin(), essential.end());
+  return run(essential);
 }
 
 }  // namespace
@@ -354,17 +287,9 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
   RAGD_ASSIGN_OR_RETURN(ConnState * state, StateFor(conn.raw()));
 
   // Rows in the index; a missing table means the bot has nothing indexed.
-  int64_t rows = 0;
-  {
-    auto st = conn.Prepare("SELECT count(*) FROM \"" + table + "_docsize\"");
-    if (!st.ok() && IsMissingTable(st.status())) return none;
-    if (!st.ok()) return st.status();
-    auto row = st->Step();
-    // A cached statement whose table was dropped since fails here rather than at Prepare.
-    if (!row.ok() && IsMissingTable(row.status())) return none;
-    if (!row.ok()) return row.status();
-    if (*row) rows = st->Int(0);
-  }
+  RAGD_ASSIGN_OR_RETURN(std::optional<TableStats> stats, ReadStats(conn, table));
+  if (!stats) return none;
+  const int64_t rows = stats->rows;
   // Distinct terms (by their indexed tokens) with query frequency and document frequency.
   struct Term {
     std::string word;
@@ -373,7 +298,6 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
   };
   std::vector<Term> terms;
   std::unordered_map<std::string, size_t> by_tokens;
-  const std::string df_sql = "SELECT doc FROM \"" + table + "_vocab\" WHERE term = ?1";
   for (const std::string& word : words) {
     const std::vector<std::string> tokens = Tokens(*state, word);
     if (tokens.empty()) continue;
@@ -386,8 +310,8 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
     }
     int64_t df = rows;  // a multi-token word is a phrase: at most its rarest token's count
     for (const std::string& t : tokens) {
-      auto st = conn.Prepare(df_sql);
-      if (!st.ok() && IsMissingTable(st.status())) {
+      RAGD_ASSIGN_OR_RETURN(std::optional<int64_t> docs, TokenDocs(*state, conn, table, *stats, t));
+      if (!docs) {
         // A table made before the vocab table existed (the next write adds it): count the
         // phrase's rows through FTS5 itself, slower but exact.
         RAGD_ASSIGN_OR_RETURN(Statement count, conn.Prepare("SELECT count(*) FROM \"" + table +
@@ -396,51 +320,61 @@ StatusOr<std::vector<LexicalHit>> LexicalIndex::Search(Connection& conn, std::st
         df = row ? count.Int(0) : 0;
         break;
       }
-      if (!st.ok()) return st.status();
-      RAGD_ASSIGN_OR_RETURN(bool row, st->Bind(1, t).Step());
-      df = std::min(df, row ? st->Int(0) : 0);
+      df = std::min(df, *docs);
     }
     terms.push_back({word, 1, df});
   }
   std::erase_if(terms, [](const Term& t) { return t.df <= 0; });  // in no document
   if (terms.empty()) return none;
 
-  // Common terms (in more than common_term_fraction of the rows) only score documents that
-  // contain a rarer term, as in Elasticsearch's common-terms query: FTS5 then visits the rare
-  // terms' postings instead of nearly every row.
-  const double cutoff = std::max({1.0, options_.common_term_fraction * rows,
-                                  static_cast<double>(options_.common_term_min_docs)});
-  std::vector<std::string> rare, all;
   std::vector<double> weights;
   for (const Term& t : terms) {
-    if (t.df <= cutoff) rare.push_back(t.word);
-    all.push_back(t.word);
     const double idf = std::log((rows - t.df + 0.5) / (t.df + 0.5));
     weights.push_back(t.qtf * (idf > 0 ? idf : 1e-6));  // FTS5's floor
   }
-  // Only worth it on large indexes: in a small knowledge base most useful words are "common", and
-  // the gate would hide chunks that match them (a 12-chunk bot answered from the wrong section).
-  const bool gate =
-      rows >= options_.common_term_min_chunks && !rare.empty() && rare.size() < all.size();
-  const std::string match =
-      gate ? "(" + OrQuery(rare) + ") AND (" + OrQuery(all) + ")" : OrQuery(all);
+  // Top k of the chunks that contain one of `required` (indexes into terms; empty: any term),
+  // scored over all terms.
   const std::string sql = "SELECT rowid, ragd_bm25(\"" + table + "\", ?3, ?4, 0, 0, " +
                           FormatWeight(options_.title_weight) + ", " +
                           FormatWeight(options_.text_weight) + ") AS score FROM \"" + table +
                           "\" WHERE \"" + table + "\" MATCH ?1" + FilterSql(filter, 5) +
                           " ORDER BY score DESC, rowid LIMIT ?2";
-  RAGD_ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
-  st.Bind(1, match).Bind(2, k).Bind(3, gate ? static_cast<int64_t>(rare.size()) : int64_t{0});
-  st.BindBlob(4, std::string_view(reinterpret_cast<const char*>(weights.data()),
-                                  weights.size() * sizeof(double)));
-  BindFilter(st, filter, 5);
-  std::vector<LexicalHit> hits;
-  while (true) {
-    RAGD_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    hits.push_back({st.Int(0), st.Double(1)});
+  auto run = [&](const std::vector<size_t>& required) -> StatusOr<std::vector<LexicalHit>> {
+    std::vector<std::string> all, some;
+    for (const Term& t : terms) all.push_back(t.word);
+    for (size_t i : required) some.push_back(terms[i].word);
+    const bool gated = !some.empty() && some.size() < all.size();
+    const std::string match =
+        gated ? "(" + OrQuery(some) + ") AND (" + OrQuery(all) + ")" : OrQuery(all);
+    RAGD_ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
+    st.Bind(1, match).Bind(2, k).Bind(3, gated ? static_cast<int64_t>(some.size()) : int64_t{0});
+    st.BindBlob(4, std::string_view(reinterpret_cast<const char*>(weights.data()),
+                                    weights.size() * sizeof(double)));
+    BindFilter(st, filter, 5);
+    std::vector<LexicalHit> hits;
+    while (true) {
+      RAGD_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      hits.push_back({st.Int(0), st.Double(1)});
+    }
+    return hits;
+  };
+  // Small bots: every chunk with any term is scored (their postings are short anyway).
+  if (rows < options_.common_term_min_chunks) return run({});
+
+  // Common terms (in more than common_term_fraction of the rows) only score documents that
+  // contain a rarer term, as in Elasticsearch's common-terms query: FTS5 then visits the rare
+  // terms' postings instead of nearly every row.
+  const double cutoff = std::max({1.0, options_.common_term_fraction * rows,
+                                  static_cast<double>(options_.common_term_min_docs)});
+  std::vector<size_t> rare;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (terms[i].df <= cutoff) rare.push_back(i);
   }
-  return hits;
+  if (!rare.empty()) return run(rare);
+  std::vector<int64_t> dfs;
+  for (const Term& t : terms) dfs.push_back(t.df);
+  return MaxScoreTopK(dfs, weights, k, options_.max_exact_postings, run);
 }
 
 StatusOr<std::vector<int64_t>> LexicalIndex::FilterChunkIds(Connection& conn,

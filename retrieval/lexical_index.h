@@ -6,19 +6,22 @@
 // companion fts5vocab table "<table>_vocab" gives per-term document counts.
 //
 // Scoring: ragd_bm25, an FTS5 auxiliary function registered on each connection at its first
-// search, computes FTS5's own bm25 (k1 = 1.2, b = 0.75, BM25F-style column weights, idf
-// log((N - n + 0.5) / (n + 0.5)) floored at 1e-6), higher is better, with two changes that only
-// save work: repeated query words are one phrase weighted by their count (the same score as
-// repeating the phrase), and idf comes from the vocab table instead of a walk over each
-// phrase's postings.
+// search (retrieval/lexical_fts5.h), computes FTS5's own bm25 (k1 = 1.2, b = 0.75, BM25F-style
+// column weights, idf log((N - n + 0.5) / (n + 0.5)) floored at 1e-6), higher is better, with two
+// changes that only save work: repeated query words are one phrase weighted by their count (the
+// same score as repeating the phrase), and idf comes from document counts in the vocab table,
+// cached per connection until the table changes (fts5vocab walks a term's whole posting list to
+// count it: ~1 ms per query word in a third of 100k chunks).
 //
 // Common terms: in a bot of at least 10,000 chunks, a term in more than max(0.5% of the chunks,
 // 500) chunks only scores chunks that contain one of the query's rarer terms (Elasticsearch's
 // common-terms query). The MATCH becomes "(rare terms) AND (all terms)": FTS5 walks the rare
 // terms' postings and seeks into the common ones instead of scoring nearly every row, and the
-// scores of the chunks it returns are unchanged. If every term is common, all terms are used.
-// At 100k chunks and 30-word queries this cuts CPU per query from 53 to 8.7 ms (p50) and from 96
-// to 14.5 ms (p99) (bench/retrieval/retrieval_bench).
+// scores of the chunks it returns are unchanged. At 100k chunks and 30-word queries this cut CPU
+// per query from 53 to 8.7 ms (p50) and from 96 to 14.5 ms (p99) (bench/retrieval/retrieval_bench).
+// If every term is common, the exact top k comes from MaxScore pruning in at most two FTS5
+// queries (see MaxScoreTopK in lexical_index.cc): chunks that hold only terms whose score bounds
+// add up to less than the k-th best score are never scored.
 //
 // Quality, BEIR ArguAna (8,674 docs, 1,406 queries, own doc removed; the env-gated test in
 // tests/retrieval/eval_metrics_test.cc and bench/retrieval/arguana_eval): nDCG@10 0.485,
@@ -86,6 +89,10 @@ struct LexicalOptions {
   // Bots with fewer chunks are never gated: their postings are short, and in a small knowledge
   // base most useful words are "common" (a 12-chunk bot answered from the wrong section).
   int64_t common_term_min_chunks = 10000;
+  // When every term is common, MaxScore's second pass (exact) runs only if the postings it must
+  // walk (the essential terms' document counts added up) are at most this many; past it the
+  // first pass's top k (the chunks with one of the rarest terms, exactly scored) is returned.
+  int64_t max_exact_postings = INT64_MAX;
 };
 
 class LexicalIndex {

@@ -17,6 +17,7 @@
 #include <random>
 
 #include "core/crypto.h"
+#include "retrieval/vector_distance.h"
 
 namespace ragd {
 namespace {
@@ -43,11 +44,17 @@ Status FaissError(const std::exception& e, std::string_view what) {
   return InternalError(std::string(what) + ": " + e.what());
 }
 
-// Keeps the calling thread's OpenMP thread count for the duration of a build.
+// Rows added to a fresh HNSW index per Faiss call, so a cancelled rebuild stops soon.
+constexpr int64_t kBuildBatch = 16384;
+// A rebuild replays logged writes off-lock until at most this many remain, then under the lock.
+constexpr size_t kReplayUnderLock = 4096;
+constexpr int kMaxReplayRounds = 8;
+
+// Keeps the calling thread's OpenMP thread count for the duration of a build (0 = one per core).
 class OmpThreadsScope {
  public:
   explicit OmpThreadsScope(int threads) : previous_(omp_get_max_threads()) {
-    omp_set_num_threads(std::max(1, threads));
+    omp_set_num_threads(threads > 0 ? threads : std::max(1, omp_get_num_procs()));
   }
   ~OmpThreadsScope() { omp_set_num_threads(previous_); }
 
@@ -124,7 +131,17 @@ Status FsyncDir(const std::filesystem::path& dir) {
 VectorIndex::VectorIndex(std::string embedder_id, int dim, const VectorIndexOptions& options)
     : embedder_id_(std::move(embedder_id)), dim_(dim), options_(options) {}
 
-VectorIndex::~VectorIndex() = default;
+VectorIndex::~VectorIndex() {
+  cancel_ = true;
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+}
+
+struct VectorIndex::Fresh {
+  std::unique_ptr<faiss::Index> index;
+  std::vector<int64_t> labels;
+  std::unordered_map<int64_t, int64_t> pos;
+  int64_t tombstones = 0;
+};
 
 StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(std::string_view embedder_id, int dim,
                                                            const VectorIndexOptions& options) {
@@ -134,7 +151,7 @@ StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(std::string_view embe
   }
   std::unique_ptr<VectorIndex> index(new VectorIndex(std::string(embedder_id), dim, options));
   try {
-    index->index_ = std::make_unique<faiss::IndexFlatIP>(dim);
+    index->index_ = std::make_unique<FastFlatIP>(dim);
   } catch (const std::exception& e) {
     return FaissError(e, "creating vector index");
   }
@@ -221,10 +238,15 @@ Status VectorIndex::Add(std::span<const int64_t> ids, std::span<const float> vec
   }
   ++version_;
   Status s = AppendRows(ids, rows, static_cast<int64_t>(ids.size()));
-  if (s.ok() && !hnsw_ && static_cast<int64_t>(pos_.size()) >= options_.hnsw_threshold) {
-    s = Rebuild(/*force_hnsw=*/true);
-  } else if (s.ok() && hnsw_ && tombstones_ > options_.max_tombstone_fraction * index_->ntotal) {
-    s = Rebuild(/*force_hnsw=*/false);
+  if (s.ok() && rebuilding_) {
+    for (size_t i = 0; i < ids.size(); ++i) LogWriteLocked(ids[i], rows + i * dim_);
+  }
+  if (s.ok() && !rebuilding_ && !hnsw_ &&
+      static_cast<int64_t>(pos_.size()) >= options_.hnsw_threshold) {
+    s = StartRebuildLocked(/*force_hnsw=*/true);
+  } else if (s.ok() && !rebuilding_ && hnsw_ &&
+             tombstones_ > options_.max_tombstone_fraction * index_->ntotal) {
+    s = StartRebuildLocked(/*force_hnsw=*/false);
   }
   UpdateMemoryBytes();
   return s;
@@ -238,13 +260,14 @@ StatusOr<int64_t> VectorIndex::Remove(std::span<const int64_t> ids) {
     auto it = pos_.find(id);
     if (it == pos_.end()) continue;
     RemoveAt(it->second);
+    LogWriteLocked(id, nullptr);
     ++removed;
   }
   if (removed == 0) return removed;
   ++version_;
   Status s;
-  if (hnsw_ && tombstones_ > options_.max_tombstone_fraction * index_->ntotal) {
-    s = Rebuild(/*force_hnsw=*/false);
+  if (!rebuilding_ && hnsw_ && tombstones_ > options_.max_tombstone_fraction * index_->ntotal) {
+    s = StartRebuildLocked(/*force_hnsw=*/false);
   }
   UpdateMemoryBytes();
   if (!s.ok()) return s;
@@ -252,16 +275,40 @@ StatusOr<int64_t> VectorIndex::Remove(std::span<const int64_t> ids) {
 }
 
 Status VectorIndex::Compact() {
-  std::lock_guard turn(turnstile_);  // new readers queue behind this writer
-  std::unique_lock lock(mu_);
-  if (tombstones_ == 0) return OkStatus();
-  ++version_;
-  Status s = Rebuild(/*force_hnsw=*/false);
-  UpdateMemoryBytes();
-  return s;
+  (void)WaitForRebuild();  // a failed earlier rebuild is retried below
+  {
+    std::lock_guard turn(turnstile_);  // new readers queue behind this writer
+    std::unique_lock lock(mu_);
+    if (tombstones_ == 0 || rebuilding_) return OkStatus();
+    ++version_;
+    Status s = StartRebuildLocked(/*force_hnsw=*/false);
+    UpdateMemoryBytes();
+    RAGD_RETURN_IF_ERROR(s);
+  }
+  return WaitForRebuild();
 }
 
-Status VectorIndex::Rebuild(bool force_hnsw) {
+Status VectorIndex::WaitForRebuild() const {
+  std::shared_lock lock(mu_);
+  rebuild_cv_.wait(lock, [&] { return !rebuilding_; });
+  return rebuild_status_;
+}
+
+bool VectorIndex::rebuilding() const {
+  { std::lock_guard turn(turnstile_); }  // wait behind a queued writer
+  std::shared_lock lock(mu_);
+  return rebuilding_;
+}
+
+void VectorIndex::LogWriteLocked(int64_t id, const float* row) {
+  if (!rebuilding_) return;
+  op_ids_.push_back(id);
+  op_adds_.push_back(row != nullptr ? 1 : 0);
+  if (row != nullptr) op_rows_.insert(op_rows_.end(), row, row + dim_);
+}
+
+Status VectorIndex::StartRebuildLocked(bool force_hnsw) {
+  if (rebuilding_) return OkStatus();
   const int64_t live = static_cast<int64_t>(pos_.size());
   std::vector<int64_t> ids;
   std::vector<float> rows;
@@ -276,30 +323,130 @@ Status VectorIndex::Rebuild(bool force_hnsw) {
   // Hysteresis: an HNSW index shrinks back to flat only well below the threshold.
   const bool use_hnsw = force_hnsw || live >= options_.hnsw_threshold ||
                         (hnsw_ && live >= options_.hnsw_threshold / 2);
-  std::unique_ptr<faiss::Index> fresh;
-  try {
-    if (use_hnsw) {
-      auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(dim_, options_.hnsw_m,
-                                                         faiss::METRIC_INNER_PRODUCT);
-      hnsw->hnsw.efConstruction = options_.hnsw_ef_construction;
-      hnsw->hnsw.efSearch = options_.hnsw_ef_search;
-      fresh = std::move(hnsw);
-    } else {
-      fresh = std::make_unique<faiss::IndexFlatIP>(dim_);
+  if (!use_hnsw) {  // a memcpy: done in the call
+    std::unique_ptr<faiss::Index> fresh;
+    try {
+      fresh = std::make_unique<FastFlatIP>(dim_);
+      fresh->add(live, rows.data());
+    } catch (const std::exception& e) {
+      return FaissError(e, "rebuilding vector index");
     }
+    index_ = std::move(fresh);
+    hnsw_ = false;
+    labels_ = std::move(ids);
+    pos_.clear();
+    pos_.reserve(labels_.size());
+    for (int64_t pos = 0; pos < live; ++pos) pos_[labels_[pos]] = pos;
+    tombstones_ = 0;
+    return OkStatus();
+  }
+  // The previous rebuild thread (if any) cleared rebuilding_ under mu_ as its last step.
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+  rebuilding_ = true;
+  rebuild_status_ = OkStatus();
+  op_ids_.clear();
+  op_rows_.clear();
+  op_adds_.clear();
+  snapshot_bytes_ = rows.capacity() * sizeof(float) * 2 + ids.capacity() * sizeof(int64_t);
+  try {
+    rebuild_thread_ = std::thread(&VectorIndex::RunRebuild, this, std::move(ids), std::move(rows),
+                                  ++rebuild_epoch_);
+  } catch (const std::exception& e) {
+    rebuilding_ = false;
+    snapshot_bytes_ = 0;
+    return UnavailableError(std::string("cannot start the vector index rebuild: ") + e.what());
+  }
+  return OkStatus();
+}
+
+Status VectorIndex::ApplyPending(Fresh& fresh, std::vector<int64_t>& op_ids,
+                                 std::vector<float>& op_rows, std::vector<uint8_t>& op_adds) const {
+  // Positions are assigned eagerly, so an id added twice in the log tombstones its first row even
+  // before that row reaches Faiss (it is still added, as a tombstone, in the batch below).
+  size_t row = 0;
+  for (size_t i = 0; i < op_ids.size(); ++i) {
+    const int64_t id = op_ids[i];
+    if (auto it = fresh.pos.find(id); it != fresh.pos.end()) {
+      fresh.labels[it->second] = kTombstone;
+      ++fresh.tombstones;
+      fresh.pos.erase(it);
+    }
+    if (op_adds[i] != 0) {
+      fresh.pos[id] = static_cast<int64_t>(fresh.labels.size());
+      fresh.labels.push_back(id);
+      ++row;
+    }
+  }
+  try {
     OmpThreadsScope threads(options_.build_threads);
-    fresh->add(live, rows.data());
+    if (row > 0) fresh.index->add(static_cast<int64_t>(row), op_rows.data());
   } catch (const std::exception& e) {
     return FaissError(e, "rebuilding vector index");
   }
-  index_ = std::move(fresh);
-  hnsw_ = use_hnsw;
-  labels_ = std::move(ids);
-  pos_.clear();
-  pos_.reserve(labels_.size());
-  for (int64_t pos = 0; pos < live; ++pos) pos_[labels_[pos]] = pos;
-  tombstones_ = 0;
+  op_ids.clear();
+  op_rows.clear();
+  op_adds.clear();
   return OkStatus();
+}
+
+void VectorIndex::RunRebuild(std::vector<int64_t> ids, std::vector<float> rows, uint64_t epoch) {
+  Fresh fresh;
+  Status s;
+  try {
+    fresh.index = NewFastHnswIP(dim_, options_.hnsw_m);
+    auto* hnsw = static_cast<faiss::IndexHNSW*>(fresh.index.get());
+    hnsw->hnsw.efConstruction = options_.hnsw_ef_construction;
+    hnsw->hnsw.efSearch = options_.hnsw_ef_search;
+    OmpThreadsScope threads(options_.build_threads);
+    const int64_t n = static_cast<int64_t>(ids.size());
+    for (int64_t at = 0; at < n && !cancel_; at += kBuildBatch) {
+      fresh.index->add(std::min(kBuildBatch, n - at), rows.data() + at * dim_);
+    }
+  } catch (const std::exception& e) {
+    s = FaissError(e, "building HNSW vector index");
+  }
+  if (s.ok() && options_.rebuild_pause_for_testing) options_.rebuild_pause_for_testing();
+  if (cancel_) s = UnavailableError("vector index rebuild cancelled");
+  std::vector<float>().swap(rows);
+  fresh.labels = std::move(ids);
+  fresh.pos.reserve(fresh.labels.size());
+  for (int64_t pos = 0; pos < static_cast<int64_t>(fresh.labels.size()); ++pos) {
+    fresh.pos[fresh.labels[pos]] = pos;
+  }
+  std::vector<int64_t> op_ids;
+  std::vector<float> op_rows;
+  std::vector<uint8_t> op_adds;
+  for (int round = 0;; ++round) {
+    {
+      std::lock_guard turn(turnstile_);
+      std::unique_lock lock(mu_);
+      if (s.ok() && !cancel_ && op_ids_.size() > kReplayUnderLock && round < kMaxReplayRounds) {
+        op_ids.swap(op_ids_);  // replay the bulk off-lock; writers keep logging
+        op_rows.swap(op_rows_);
+        op_adds.swap(op_adds_);
+      } else {
+        if (s.ok() && !cancel_) s = ApplyPending(fresh, op_ids_, op_rows_, op_adds_);
+        if (s.ok() && !cancel_ && epoch == rebuild_epoch_) {
+          index_ = std::move(fresh.index);
+          hnsw_ = true;
+          labels_ = std::move(fresh.labels);
+          pos_ = std::move(fresh.pos);
+          tombstones_ = fresh.tombstones;
+          ++version_;  // the new structure is worth saving
+        }
+        rebuilding_ = false;
+        rebuild_status_ = s;
+        op_ids_.clear();
+        op_rows_.clear();
+        op_adds_.clear();
+        snapshot_bytes_ = 0;
+        UpdateMemoryBytes();
+        rebuild_cv_.notify_all();
+        return;
+      }
+    }
+    s = ApplyPending(fresh, op_ids, op_rows, op_adds);
+  }
 }
 
 std::vector<VectorHit> VectorIndex::BruteForce(const float* query, int k,
@@ -337,13 +484,9 @@ std::vector<VectorHit> VectorIndex::FaissSearch(const float* query, int k,
   while (true) {
     distances.resize(fetch);
     labels.resize(fetch);
-    if (hnsw_) {
-      faiss::SearchParametersHNSW params;
-      params.efSearch = std::max<int>(options_.hnsw_ef_search, static_cast<int>(fetch));
-      index_->search(1, query, fetch, distances.data(), labels.data(), &params);
-    } else {
-      index_->search(1, query, fetch, distances.data(), labels.data());
-    }
+    // HNSW uses the index's efSearch (set at build and load; faiss 1.7.3 ignores
+    // SearchParametersHNSW, measured) and searches with max(efSearch, fetch).
+    index_->search(1, query, fetch, distances.data(), labels.data());
     hits.clear();
     for (int64_t i = 0; i < fetch && static_cast<int>(hits.size()) < k; ++i) {
       if (labels[i] < 0) continue;
@@ -421,7 +564,7 @@ void VectorIndex::UpdateMemoryBytes() {
     bytes += hnsw->hnsw.neighbors.size() * sizeof(faiss::HNSW::storage_idx_t) +
              hnsw->hnsw.offsets.size() * sizeof(size_t) + hnsw->hnsw.levels.size() * sizeof(int);
   }
-  memory_bytes_ = bytes + 512;
+  memory_bytes_ = bytes + snapshot_bytes_ + 512;
 }
 
 Status VectorIndex::Save(const std::string& path) const {
@@ -493,6 +636,10 @@ StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path
       (!is_hnsw && dynamic_cast<faiss::IndexFlatIP*>(index->index_.get()) == nullptr)) {
     return DataLossError(path + ": Faiss index does not match its header");
   }
+  index->index_ = UseFastFlatStorage(std::move(index->index_));
+  if (is_hnsw) {  // faiss 1.7.3 ignores SearchParametersHNSW: the index's own efSearch is used
+    static_cast<faiss::IndexHNSW*>(index->index_.get())->hnsw.efSearch = options.hnsw_ef_search;
+  }
   index->hnsw_ = is_hnsw;
   for (int64_t pos = 0; pos < ntotal; ++pos) {
     const int64_t id = index->labels_[pos];
@@ -506,6 +653,10 @@ StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path
     return DataLossError(path + ": live count does not match its header");
   }
   index->generation_ = info.generation;
+  if (!is_hnsw && info.count >= options.hnsw_threshold) {  // e.g. saved during a rebuild
+    std::unique_lock lock(index->mu_);
+    RAGD_RETURN_IF_ERROR(index->StartRebuildLocked(/*force_hnsw=*/true));
+  }
   index->UpdateMemoryBytes();
   return index;
 }

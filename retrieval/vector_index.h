@@ -5,13 +5,19 @@
 // deletes and filters instead of relying on what faiss 1.7.3's IndexIDMap supports.
 //   - Flat (exact, IndexFlatIP) while the index holds fewer than `hnsw_threshold` vectors. A delete
 //     moves the last row into the hole: O(dim), no tombstones.
-//   - HNSW (IndexHNSWFlat) once an Add takes it past `hnsw_threshold` (the whole index is rebuilt
-//     once, in that Add). faiss 1.7.3's HNSW cannot remove vectors, so a delete marks the row as a
-//     tombstone; searches over-fetch (k + tombstones seen, growing 4x until k live hits or the
-//     index is exhausted) and drop tombstones. When tombstones exceed `max_tombstone_fraction` of
-//     the rows, the Remove that crosses it compacts: the live vectors are rebuilt into a fresh
-//     index (flat again if fewer than hnsw_threshold / 2 remain). That rebuild is O(n log n) HNSW
-//     inserts, paid by the caller of Remove while holding the write lock.
+//   - HNSW (IndexHNSWFlat) once an Add takes it past `hnsw_threshold`. The HNSW index is built
+//     off-lock on a background thread from a snapshot of the rows, with `build_threads` OpenMP
+//     threads, while the flat index keeps answering searches and taking writes; writes that arrive
+//     meanwhile are logged and replayed into the new index (mostly off-lock, the last few under the
+//     lock), then the new index is swapped in. faiss 1.7.3's HNSW cannot remove vectors, so a
+//     delete marks the row as a tombstone; searches over-fetch (k + tombstones seen, growing 4x
+//     until k live hits or the index is exhausted) and drop tombstones. When tombstones exceed
+//     `max_tombstone_fraction` of the rows, the write that crosses it starts a compaction: the live
+//     vectors are rebuilt the same way (in the background when the result is HNSW; in the call,
+//     a memcpy, when it is flat again because fewer than hnsw_threshold / 2 remain).
+//     While a rebuild runs, memory holds the old index, the snapshot and the new index.
+//   - Distances use FastFlatIP (retrieval/vector_distance.h): Debian's Faiss computes inner
+//     products with a scalar loop, ~10x slower than needed.
 //   - An allowed-id filter is applied exactly: small allow-lists (or any list on a flat index below
 //     kBruteForceRows) are scored by brute force over just those rows; larger ones over-fetch like
 //     tombstones.
@@ -27,19 +33,23 @@
 // the database's and reconciles with Ids().
 //
 // Thread safety: all methods are thread-safe. Searches run concurrently (shared lock); Add, Remove
-// and compaction are exclusive. Save runs under the shared lock (searches continue, writes wait).
-// Search uses one OpenMP thread on the calling thread (see SetSearchThreads): for one query a
-// parallel region costs more than it saves, and ragd already runs one search per worker thread.
+// and the final swap of a rebuild are exclusive (a rebuild's graph construction holds no lock).
+// Save runs under the shared lock (searches continue, writes wait). Search uses one OpenMP thread
+// on the calling thread (see SetSearchThreads): for one query a parallel region costs more than it
+// saves, and ragd already runs one search per worker thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -56,9 +66,15 @@ struct VectorIndexOptions {
   int64_t hnsw_threshold = 50000;  // vectors; at or past this an Add switches flat -> HNSW
   int hnsw_m = 32;                 // graph degree (level 0 has 2*M links)
   int hnsw_ef_construction = 80;
-  int hnsw_ef_search = 96;              // at least k is used
+  // 128: recall@10 0.98 vs 0.954 at 96 on 20k clustered 512-d vectors, 0.5 ms (bench notes).
+  int hnsw_ef_search = 128;             // at least k is used
   double max_tombstone_fraction = 0.2;  // HNSW only: compaction trigger
-  int build_threads = 1;                // OpenMP threads while building HNSW (Add/compaction)
+  // OpenMP threads for HNSW construction (background rebuilds and Adds to an HNSW index);
+  // 0 = one per core.
+  int build_threads = 0;
+  // Tests only: runs on the rebuild thread after the graph is built from the snapshot and before
+  // logged writes are replayed (lets a test write and search while a rebuild is in flight).
+  std::function<void()> rebuild_pause_for_testing;
 };
 
 struct VectorHit {
@@ -97,8 +113,12 @@ class VectorIndex {
   // those ids can be returned (ids not in the index are ignored).
   StatusOr<std::vector<VectorHit>> Search(std::span<const float> query, int k,
                                           const IdSet* allowed = nullptr) const;
-  // Rebuilds without tombstones now (no-op for flat indexes without tombstones).
+  // Rebuilds without tombstones and returns when done (no-op for flat indexes without tombstones).
   Status Compact();
+  // Waits until no background rebuild is running; returns the last rebuild's error, if any (the
+  // index then keeps its previous structure and the next qualifying write retries).
+  Status WaitForRebuild() const;
+  bool rebuilding() const;
 
   Status Save(const std::string& path) const;
 
@@ -129,7 +149,14 @@ class VectorIndex {
   const float* Row(int64_t pos) const;
   Status AppendRows(std::span<const int64_t> ids, const float* rows, int64_t n);
   void RemoveAt(int64_t pos);
-  Status Rebuild(bool force_hnsw);
+  // Starts a rebuild without tombstones: flat targets in the call, HNSW targets on rebuild_thread_.
+  Status StartRebuildLocked(bool force_hnsw);
+  void RunRebuild(std::vector<int64_t> ids, std::vector<float> rows, uint64_t epoch);
+  // Grows the fresh index of a rebuild; no lock needed (the rebuild thread owns it).
+  struct Fresh;
+  Status ApplyPending(Fresh& fresh, std::vector<int64_t>& op_ids, std::vector<float>& op_rows,
+                      std::vector<uint8_t>& op_adds) const;
+  void LogWriteLocked(int64_t id, const float* row);
   Status SaveLocked(const std::string& path) const;
   void UpdateMemoryBytes();
   std::vector<VectorHit> BruteForce(const float* query, int k, const IdSet& allowed) const;
@@ -148,6 +175,19 @@ class VectorIndex {
   std::vector<int64_t> labels_;               // faiss position -> chunk id, kTombstone if deleted
   std::unordered_map<int64_t, int64_t> pos_;  // live chunk id -> faiss position
   int64_t tombstones_ = 0;
+
+  // Background rebuild state; guarded by mu_. While rebuilding_, every write is also logged here
+  // (op_rows_ holds dim floats per add, in order) for replay into the new index.
+  bool rebuilding_ = false;
+  uint64_t rebuild_epoch_ = 0;
+  std::vector<int64_t> op_ids_;
+  std::vector<float> op_rows_;
+  std::vector<uint8_t> op_adds_;  // 1 = add (next dim floats of op_rows_), 0 = remove
+  Status rebuild_status_;
+  size_t snapshot_bytes_ = 0;
+  mutable std::condition_variable_any rebuild_cv_;  // rebuilding_ became false
+  std::thread rebuild_thread_;  // joined (under mu_) before the next start, and on destruction
+  std::atomic<bool> cancel_{false};
 
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> version_{0};  // bumped by every change

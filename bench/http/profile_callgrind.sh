@@ -9,6 +9,7 @@
 #
 # Uses BUILD_DIR (default <repo>/build-bench-prof: Release plus -g -fno-omit-frame-pointer, so perf
 # works on it too; configured and built if missing).
+# SETTLE: seconds to wait after start-up before the warm-up (default 2).
 # Needs valgrind and python3. ragd runs with 1 io thread and 1 worker so the profile is sequential.
 set -euo pipefail
 
@@ -43,12 +44,15 @@ EOF
 out=$WORK/callgrind.out
 vg=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out")
 if [[ "$which" == ragd ]]; then
-  "${vg[@]}" "$BUILD_DIR/app/ragd" serve --demo --data-dir "$WORK/data" --server-port 0 \
-    --server-io-threads 1 --server-worker-threads 1 "$@" >"$WORK/server.out" 2>/dev/null &
+  # A plain server with one key, not `--demo`: the demo bot's background ingestion is slow under
+  # valgrind and starves the io thread (valgrind runs one thread at a time).
+  key=$("$BUILD_DIR/app/ragd" keys create --name bench --role user --data-dir "$WORK/data" \
+    2>/dev/null | sed -n 's/^key: *//p')
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${vg[@]}" "$BUILD_DIR/app/ragd" serve --data-dir "$WORK/data" --server-port "$port" \
+    --server-io-threads 1 --server-worker-threads 1 "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
   pid=$!
-  for _ in $(seq 150); do grep -q "Admin API key" "$WORK/server.out" 2>/dev/null && break; sleep 0.2; done
-  port=$(sed -n 's#.*running at http://127.0.0.1:\([0-9]*\).*#\1#p' "$WORK/server.out")
-  key=$(grep -o 'rgd_[A-Za-z0-9_]*' "$WORK/server.out" | head -1)
+  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.2; done
 else
   key=rgd_benchkey00001_0123456789abcdefghijklmnopqrstuv
   "${vg[@]}" "$BUILD_DIR/bench/httplib_baseline" --port 0 --key "$key" "$@" >"$WORK/server.out" 2>/dev/null &
@@ -56,6 +60,7 @@ else
   for _ in $(seq 150); do grep -q "listening" "$WORK/server.out" 2>/dev/null && break; sleep 0.2; done
   port=$(sed -n 's/listening \([0-9]*\)/\1/p' "$WORK/server.out")
 fi
+sleep "${SETTLE:-2}"  # start-up work (engine threads, caches) settles before the warm-up
 python3 "$WORK/client.py" "$port" "$route" 300 "$key"  # warm-up, not measured
 callgrind_control -i on "$pid" >/dev/null 2>&1
 python3 "$WORK/client.py" "$port" "$route" "$n" "$key"
@@ -96,7 +101,9 @@ pats = [
     ("  ApiService::Record (metrics + access log)", r":ragd::ApiService::Record\("),
     ("    ragd::Log (the access log line)", r":ragd::Log\("),
     ("  route handler (HandleWhoAmI / HandleHealth)", r":ragd::Handle(WhoAmI|Health)\("),
+    ("Server Session (the whole request path)", r":ragd::Server::Impl::Session\("),
     ("Server HeadOf (request head copy)", r"Server::Impl::HeadOf"),
+    ("Router::Find", r":ragd::Router::Find\("),
     ("Server WriteResponse", r"Server::Impl::WriteResponse"),
     ("httplib Server::process_request", r"httplib::Server::process_request"),
     ("httplib Server::routing", r"httplib::Server::routing"),

@@ -12,6 +12,12 @@
 #   RAGD_LOG    where ragd's stderr (JSON access log, one line per request) goes (default /dev/null)
 #   OUT         markdown results file (default $BUILD_DIR/bench-http-results.md)
 #   SKIP_BUILD  1: use the binaries already in BUILD_DIR
+#   SERVERS     servers to measure (default "ragd httplib ragd-logwarn httplib-tpc")
+#   BEFORE_RAGD another ragd binary (e.g. a build before a change); adds a "ragd-before" server,
+#               measured like "ragd" in the same run (the name is not RAGD_*: ragd refuses
+#               unknown RAGD_* environment variables)
+#   QUIET_WAIT / QUIET_PCT  how long to wait for the machine to be under QUIET_PCT % busy before
+#               each measurement (defaults 600 s / 10 %)
 #
 # Servers (each started fresh for every connection count, on a free loopback port):
 #   ragd                 `ragd serve --demo` with defaults (io threads = cores, access log at info)
@@ -87,9 +93,9 @@ wait_quiet() {
   done
 }
 
-# Waits (up to 10 s) for a line matching $2 in file $1.
+# Waits (up to 60 s: `--demo` start-up on a loaded machine) for a line matching $2 in file $1.
 wait_for() {
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     grep -q "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done
@@ -105,11 +111,12 @@ start_server() {
   local name=$1 conns=$2 out=$WORK/server.out
   : >"$out"
   case "$name" in
-    ragd | ragd-logwarn)
-      local extra=()
+    ragd | ragd-logwarn | ragd-before)
+      local extra=() bin=$RAGD
       [[ "$name" == ragd-logwarn ]] && extra=(--log-level warn)
+      [[ "$name" == ragd-before ]] && bin=$BEFORE_RAGD
       rm -rf "$WORK/data"
-      "$RAGD" serve --demo --data-dir "$WORK/data" --server-port 0 "${extra[@]}" \
+      "$bin" serve --demo --data-dir "$WORK/data" --server-port 0 "${extra[@]}" \
         >"$out" 2>"$RAGD_LOG" &
       SERVER_PID=$!
       wait_for "$out" "Admin API key"
@@ -191,9 +198,11 @@ measure() {
   stop_server
 }
 
+SERVERS=${SERVERS:-"ragd httplib ragd-logwarn httplib-tpc"}
+[[ -n "${BEFORE_RAGD:-}" ]] && SERVERS="$SERVERS ragd-before"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for conns in $CONNS; do
-  for name in ragd httplib ragd-logwarn httplib-tpc; do
+  for name in $SERVERS; do
     measure "$name" "$conns"
   done
 done

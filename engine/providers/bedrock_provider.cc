@@ -11,6 +11,9 @@ namespace {
 
 // Error documents are small; a proxy's HTML page is cut here.
 constexpr size_t kErrorBodyLimit = 64 * 1024;
+// Event-stream frames of a token or two: libcurl's 16 KiB default receive buffer, per concurrent
+// stream, is mostly wasted.
+constexpr size_t kStreamReceiveBuffer = 4 * 1024;
 
 struct Endpoint {
   std::string base;  // "https://bedrock-runtime.us-east-1.amazonaws.com", no trailing '/'
@@ -64,17 +67,22 @@ class BedrockProvider final : public LlmProvider {
     const std::string path =
         BedrockModelPath(request.model_id, stream ? "converse-stream" : "converse");
     const std::string body = BuildConverseBody(request);
-    return caller_.Run(on_delta, [&](const DeltaSink& sink) {
-      return stream ? StreamAttempt(request, path, body, sink) : ConverseAttempt(path, body, sink);
-    });
+    return caller_.Run(
+        on_delta,
+        [&](const DeltaSink& sink) {
+          return stream ? StreamAttempt(request, path, body, sink)
+                        : ConverseAttempt(request, path, body, sink);
+        },
+        request.cancelled);
   }
 
  private:
-  StatusOr<HttpRequest> SignedRequest(const std::string& path, const std::string& body) const;
+  StatusOr<HttpRequest> SignedRequest(const LlmRequest& llm, const std::string& path,
+                                      const std::string& body) const;
   LlmAttemptOutcome StreamAttempt(const LlmRequest& request, const std::string& path,
                                   const std::string& body, const DeltaSink& sink);
-  LlmAttemptOutcome ConverseAttempt(const std::string& path, const std::string& body,
-                                    const DeltaSink& sink);
+  LlmAttemptOutcome ConverseAttempt(const LlmRequest& request, const std::string& path,
+                                    const std::string& body, const DeltaSink& sink);
   LlmAttemptOutcome HttpFailure(int status, const HttpHeaders& headers,
                                 std::string_view body) const {
     LlmAttemptOutcome out;
@@ -92,7 +100,7 @@ class BedrockProvider final : public LlmProvider {
   const ResilientCaller caller_;
 };
 
-StatusOr<HttpRequest> BedrockProvider::SignedRequest(const std::string& path,
+StatusOr<HttpRequest> BedrockProvider::SignedRequest(const LlmRequest& llm, const std::string& path,
                                                      const std::string& body) const {
   StatusOr<AwsCredentials> credentials = options_.credentials->GetCredentials();
   if (!credentials.ok()) return credentials.status().WithContext("bedrock: credentials");
@@ -117,17 +125,19 @@ StatusOr<HttpRequest> BedrockProvider::SignedRequest(const std::string& path,
   request.connect_timeout = options_.connect_timeout;
   request.idle_timeout = options_.read_timeout;
   request.timeout = options_.request_timeout;
+  request.cancelled = llm.cancelled;
   return request;
 }
 
 LlmAttemptOutcome BedrockProvider::StreamAttempt(const LlmRequest& request, const std::string& path,
                                                  const std::string& body, const DeltaSink& sink) {
   LlmAttemptOutcome out;
-  StatusOr<HttpRequest> http_request = SignedRequest(path, body);
+  StatusOr<HttpRequest> http_request = SignedRequest(request, path, body);
   if (!http_request.ok()) {
     out.result = http_request.status();
     return out;
   }
+  http_request->receive_buffer_bytes = kStreamReceiveBuffer;
   ConverseStreamReader reader(sink);
   int status = 0;
   std::string error_body;
@@ -168,10 +178,11 @@ LlmAttemptOutcome BedrockProvider::StreamAttempt(const LlmRequest& request, cons
   return out;
 }
 
-LlmAttemptOutcome BedrockProvider::ConverseAttempt(const std::string& path, const std::string& body,
+LlmAttemptOutcome BedrockProvider::ConverseAttempt(const LlmRequest& request,
+                                                   const std::string& path, const std::string& body,
                                                    const DeltaSink& sink) {
   LlmAttemptOutcome out;
-  StatusOr<HttpRequest> http_request = SignedRequest(path, body);
+  StatusOr<HttpRequest> http_request = SignedRequest(request, path, body);
   if (!http_request.ok()) {
     out.result = http_request.status();
     return out;

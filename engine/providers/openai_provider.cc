@@ -14,6 +14,9 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kErrorBodyLimit = 64 * 1024;
+// SSE chunks of a token or two: libcurl's 16 KiB default receive buffer, per concurrent stream, is
+// mostly wasted; a larger read only needs more recv() calls.
+constexpr size_t kStreamReceiveBuffer = 4 * 1024;
 
 std::string BuildBody(const LlmRequest& request, bool include_usage) {
   json messages = json::array();
@@ -157,8 +160,11 @@ class OpenAiProvider final : public LlmProvider {
     http.connect_timeout = options_.connect_timeout;
     http.idle_timeout = options_.read_timeout;
     http.timeout = options_.request_timeout;
-    return caller_.Run(on_delta,
-                       [&](const DeltaSink& sink) { return Attempt(request, http, sink); });
+    http.cancelled = request.cancelled;
+    http.receive_buffer_bytes = kStreamReceiveBuffer;
+    return caller_.Run(
+        on_delta, [&](const DeltaSink& sink) { return Attempt(request, http, sink); },
+        request.cancelled);
   }
 
  private:

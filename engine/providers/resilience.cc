@@ -67,13 +67,23 @@ std::chrono::milliseconds ResilientCaller::BackoffDelay(int retry) const {
   return std::chrono::milliseconds(static_cast<int64_t>(ceiling * std::clamp(r, 0.0, 1.0)));
 }
 
-StatusOr<LlmResult> ResilientCaller::Run(const DeltaSink& on_delta, const Attempt& attempt) const {
+StatusOr<LlmResult> ResilientCaller::Run(const DeltaSink& on_delta, const Attempt& attempt,
+                                         const std::function<bool()>& cancelled) const {
+  const auto is_cancelled = [&] { return cancelled && cancelled(); };
+  const auto sleep = [&](std::chrono::milliseconds delay) {
+    if (options_.sleep) {
+      options_.sleep(delay);
+    } else {
+      clock_.SleepFor(delay);
+    }
+  };
   bool delivered = false;
   const DeltaSink tracking = [&](std::string_view delta) {
     delivered = true;
     return on_delta ? on_delta(delta) : true;
   };
   for (int index = 0;; ++index) {
+    if (is_cancelled()) return CancelledError(upstream_ + ": the caller cancelled");
     StatusOr<CircuitBreaker::Permit> permit = breaker_->Allow();
     if (!permit.ok()) return permit.status();
     LlmAttemptOutcome outcome = attempt(tracking);
@@ -105,10 +115,14 @@ StatusOr<LlmResult> ResilientCaller::Run(const DeltaSink& on_delta, const Attemp
       if (index == 0) return status;
       return status.WithContext(upstream_ + ": after " + std::to_string(index + 1) + " attempts");
     }
-    if (options_.sleep) {
-      options_.sleep(report.delay);
-    } else {
-      clock_.SleepFor(report.delay);
+    if (!cancelled) {
+      sleep(report.delay);
+      continue;
+    }
+    // In slices, so a caller that goes away is not kept for the rest of the pause.
+    for (std::chrono::milliseconds left = report.delay; left.count() > 0 && !is_cancelled();
+         left -= kCancelPoll) {
+      sleep(std::min(left, kCancelPoll));
     }
   }
 }

@@ -76,9 +76,14 @@ class ResilientCaller {
                   std::shared_ptr<CircuitBreaker> breaker);
 
   // Runs attempts until one succeeds, one fails for good, or retries run out. A null `on_delta`
-  // is allowed (the answer is only returned). Errors: the last attempt's, or Unavailable when
-  // the circuit is open.
-  StatusOr<LlmResult> Run(const DeltaSink& on_delta, const Attempt& attempt) const;
+  // is allowed (the answer is only returned). `cancelled` (may be null) is checked before every
+  // attempt and during the backoff pause, which is cut short (polled every kCancelPoll): a caller
+  // that went away gets Cancelled instead of waiting out retries. Errors: the last attempt's,
+  // Cancelled, or Unavailable when the circuit is open.
+  StatusOr<LlmResult> Run(const DeltaSink& on_delta, const Attempt& attempt,
+                          const std::function<bool()>& cancelled = nullptr) const;
+
+  static constexpr std::chrono::milliseconds kCancelPoll{100};
 
   const std::string& upstream() const { return upstream_; }
   CircuitBreaker& breaker() const { return *breaker_; }

@@ -49,5 +49,29 @@ TEST(RouterTest, WrongMethodIsReportedAndHeadUsesGet) {
   EXPECT_FALSE(m.method_mismatch);
 }
 
+TEST(RouterTest, SegmentCountsAndEmptySegmentsMustMatch) {
+  Router router;
+  router.Add(R("GET", "/health"));
+  router.Add(R("GET", "/v1/keys/{id}"));
+  router.Add(R("PUT", "/{bucket}/{key+}"));
+  std::map<std::string, std::string> params = {{"stale", "x"}};
+  EXPECT_NE(router.Find("GET", "/health", &params).route, nullptr);
+  EXPECT_TRUE(params.empty());  // replaced on a match
+  EXPECT_EQ(router.Find("GET", "/health/", nullptr).route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/healthz", nullptr).route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/v1/keys/", nullptr).route, nullptr);  // empty capture
+  EXPECT_EQ(router.Find("GET", "/v1/keys/a/b", nullptr).route, nullptr);
+  EXPECT_EQ(router.Find("GET", "/", nullptr).route, nullptr);
+  EXPECT_EQ(router.Find("GET", "health", nullptr).route, nullptr);
+  auto m = router.Find("PUT", "/b//x/y%2F", &params);
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(params["bucket"], "b");
+  EXPECT_EQ(params["key"], "/x/y/");
+  m = router.Find("GET", "/v1/keys/k1", &params);
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(params.size(), 1u);
+  EXPECT_EQ(params["id"], "k1");
+}
+
 }  // namespace
 }  // namespace ragd

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <set>
 
 #include "core/http_client.h"
 #include "tests/api/test_util.h"
@@ -44,6 +45,10 @@ class TestHandler : public RequestHandler {
   }
   Response Handle(Request& req) override {
     if (req.path == "/echo") return Response::Text(200, req.body);
+    if (req.path == "/peer") {
+      return Response::Text(200, req.remote_addr + "|" + req.request_id + "|" +
+                                     req.Header("x-custom").value_or("none"));
+    }
     if (req.path == "/upload") {
       std::ifstream in(req.body_file, std::ios::binary);
       std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -135,6 +140,27 @@ TEST(ServerTest, EchoesAValidIncomingRequestId) {
       server.port(),
       "GET /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-123\r\nConnection: close\r\n\r\n");
   EXPECT_NE(response.find("X-Request-Id: trace-123"), std::string::npos) << response;
+}
+
+TEST(ServerTest, EveryKeepAliveRequestGetsThePeerAddressHeadersAndItsOwnId) {
+  TestHandler handler;
+  RunningServer server(Options(), handler);
+  const int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  std::set<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const std::string custom = i == 1 ? "X-Custom: V" + std::to_string(i) + "\r\n" : "";
+    ASSERT_TRUE(SendAll(fd, "GET /peer HTTP/1.1\r\nHost: x\r\n" + custom + "\r\n"));
+    const std::string response = ReadOneResponse(fd);
+    const std::string body = response.substr(response.find("\r\n\r\n") + 4);
+    const size_t bar1 = body.find('|'), bar2 = body.rfind('|');
+    ASSERT_NE(bar1, bar2) << body;
+    EXPECT_EQ(body.substr(0, bar1), "127.0.0.1");
+    ids.insert(body.substr(bar1 + 1, bar2 - bar1 - 1));
+    EXPECT_EQ(body.substr(bar2 + 1), i == 1 ? "V1" : "none");
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  ::close(fd);
 }
 
 TEST(ServerTest, OversizedHeadIs431AndConnectionCloses) {

@@ -345,5 +345,53 @@ TEST_F(ChatStreamingTest, ClientDisconnectStopsTheUpstreamAndStoresTheAnswerAsSt
   EXPECT_LT(content.size(), SlowText(60).size());
 }
 
+TEST_F(ChatStreamingTest, ClientLeavingBeforeTheFirstTokenClosesTheUpstreamWithinTwoSeconds) {
+  StartWith({});
+  const std::string conversation = NewConversation("shop");
+  // A model that takes 30 s to its first token: only a cancel that reaches the silent transfer
+  // frees the upstream connection in time.
+  mock_->Script(nlohmann::json::array({{{"tokens", {"never"}}, {"first_token_delay_ms", 30000}}}));
+  std::unique_ptr<HttpTransport> http = NewCurlTransport();
+  HttpRequest request;
+  request.method = "POST";
+  request.url = Url("/v1/conversations/" + conversation + "/messages");
+  request.headers = {{"Authorization", "Bearer " + admin_key_},
+                     {"Content-Type", "application/json"},
+                     {"Accept", "text/event-stream"}};
+  request.body = nlohmann::json{{"content", "How long are carbon frames covered?"}}.dump();
+  std::string received;
+  std::chrono::steady_clock::time_point hung_up;
+  auto streamed = http->SendStreaming(request, [&](std::string_view chunk) {
+    received += chunk;
+    if (received.find("event: sources") == std::string::npos) return true;
+    WaitForRequests(1);  // the model call is under way and silent
+    hung_up = std::chrono::steady_clock::now();
+    return false;
+  });
+  EXPECT_EQ(streamed.status().code(), StatusCode::kCancelled) << streamed.status().ToString();
+  EXPECT_EQ(received.find("event: delta"), std::string::npos);
+  const nlohmann::json log = mock_->WaitForLog(
+      [](const nlohmann::json& l) { return !l.empty() && l[0]["client_closed"] == true; },
+      std::chrono::seconds(5));
+  const auto took = std::chrono::steady_clock::now() - hung_up;
+  ASSERT_EQ(log.size(), 1u) << log.dump();
+  EXPECT_EQ(log[0]["outcome"], "client_closed") << log.dump();
+  EXPECT_EQ(log[0]["deltas_sent"], 0);
+  EXPECT_LT(took, std::chrono::seconds(2));
+  nlohmann::json answer;
+  for (int i = 0; i < 500; ++i) {
+    nlohmann::json c = JsonOf(Get(Url("/v1/conversations/" + conversation), admin_key_));
+    if (c["messages"].size() == 2 && c["messages"][1]["status"] != "pending") {
+      answer = c["messages"][1];
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(answer.is_object());
+  EXPECT_EQ(answer["status"], "stopped");
+  EXPECT_EQ(answer["stop_reason"], "cancelled");
+  EXPECT_EQ(answer["content"], "");
+}
+
 }  // namespace
 }  // namespace ragd::testing

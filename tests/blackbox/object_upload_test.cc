@@ -275,7 +275,7 @@ TEST_F(ObjectUploadTest, LogsNeverCarrySignaturesOrSecrets) {
   c = c == '0' ? '1' : '0';
   ASSERT_EQ(Put(bad, "x", url.headers)->status, 403);
   const std::string signature = url.url.substr(url.url.find("X-Amz-Signature=") + 16, 64);
-  const std::string log = server_->stderr_text();
+  const std::string log = server_->WaitForStderr("\"route\":\"/ragd-uploads/{key+}\"", 2);
   EXPECT_NE(log.find("\"route\":\"/ragd-uploads/{key+}\""), std::string::npos) << log;
   EXPECT_EQ(log.find(signature), std::string::npos);
   EXPECT_EQ(log.find(kObjectSecret), std::string::npos);

@@ -141,6 +141,20 @@ const std::string& RagdServer::stdout_text() {
 
 std::string RagdServer::stderr_text() const { return ReadFile(log_path_); }
 
+std::string RagdServer::WaitForStderr(std::string_view needle, int count, int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    std::string log = ReadFile(log_path_);
+    int found = 0;
+    for (size_t at = log.find(needle); at != std::string::npos && found < count;
+         at = log.find(needle, at + needle.size())) {
+      ++found;
+    }
+    if (found >= count || std::chrono::steady_clock::now() >= deadline) return log;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 int RagdServer::StopWith(int signal, int timeout_ms) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, signal);

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/http_client.h"
@@ -44,6 +45,9 @@ class RagdServer {
   const std::string& base_url() const { return base_url_; }
   const std::string& stdout_text();  // what it printed so far (drained from the pipe)
   std::string stderr_text() const;   // the log file so far
+  // The log once it holds `count` occurrences of `needle`, or as it is after `timeout_ms`. Log
+  // lines are written by a background thread, so a line can land just after its response.
+  std::string WaitForStderr(std::string_view needle, int count = 1, int timeout_ms = 5000) const;
   pid_t pid() const { return pid_; }
   // Sends `signal` and waits up to `timeout_ms` for exit; returns the exit status or -1.
   int StopWith(int signal, int timeout_ms = 10000);

@@ -158,7 +158,7 @@ TEST_F(ServerApiTest, LogsAreJsonWithRequestIdsAndNoSecrets) {
   const std::string user_key = CreateKey("user");
   EXPECT_EQ(Get(Url("/v1/me"), user_key)->status, 200);
   EXPECT_EQ(Get(Url("/v1/me?X-Amz-Signature=abcdef0123456789"), admin_key_)->status, 200);
-  const std::string logs = server_->stderr_text();
+  const std::string logs = server_->WaitForStderr("\"msg\":\"request\"", 3);
   EXPECT_EQ(logs.find(admin_key_), std::string::npos);
   EXPECT_EQ(logs.find(user_key), std::string::npos);
   EXPECT_EQ(logs.find("abcdef0123456789"), std::string::npos);

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/log_fields.h"
+
 namespace ragd {
 namespace {
 
@@ -103,6 +105,93 @@ TEST(LogTest, RedactIsIdempotentAndLeavesPlainTextAlone) {
             "header authorization: [REDACTED]");
   const std::string once = Redact("key rgd_abc_def and X-Amz-Signature=123");
   EXPECT_EQ(Redact(once), once);
+}
+
+TEST(LogTest, DirectFieldsParseBackToTheValuesLogged) {
+  LogCapture capture;
+  const std::string tricky = "quote\" back\\ nl\n tab\t ctl\x01 caf\xC3\xA9 \xF0\x9F\x98\x80";
+  const std::string invalid = "bad \xC3 utf8 \xFF";
+  LogFields fields;
+  fields.Str("path", tricky)
+      .Str("raw", invalid)
+      .Int("status", 404)
+      .Num("ms", 1.234)
+      .Num("whole", 2)
+      .Bool("cached", true)
+      .Str("msg", "must not replace msg")
+      .Str("request_id", "must not replace the id");
+  Log(LogLevel::kInfo, "req-\"7", "request \u00e9", fields);
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& j = lines[0];
+  EXPECT_EQ(j["path"], tricky);
+  // Invalid UTF-8 is replaced exactly as nlohmann's dump did before.
+  EXPECT_EQ(j["raw"], nlohmann::json::parse(nlohmann::json(invalid).dump(
+                          -1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  EXPECT_EQ(j["status"], 404);
+  EXPECT_EQ(j["ms"], 1.234);
+  EXPECT_EQ(j["whole"], 2.0);
+  EXPECT_EQ(j["cached"], true);
+  EXPECT_EQ(j["msg"], "request \u00e9");
+  EXPECT_EQ(j["request_id"], "req-\"7");
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_TRUE(j.contains("ts"));
+  EXPECT_EQ(j.size(), 10u);
+}
+
+TEST(LogTest, DirectFieldsNeverCarrySecrets) {
+  LogCapture capture;
+  const std::string api_key = "rgd_AbCdEfGhIjKl_0123456789abcdefghijABCDEFGHIJ";
+  LogFields fields;
+  fields.Str("api_key", "plain-value-1")
+      .Str("path", "/v1/keys/" + api_key)
+      .Str("note", "Authorization: Bearer abcdef123456")
+      .Str("url", "http://h/b/k?X-Amz-Signature=deadbeefcafe")
+      .Int("session_token", 987654321)
+      .Str("key_id", "abc123")
+      .Int("max_tokens", 200);
+  Log(LogLevel::kInfo, "r1", "got " + api_key, fields);
+  const std::string all = capture.All();
+  for (const std::string& secret :
+       {api_key, std::string("plain-value-1"), std::string("abcdef123456"),
+        std::string("deadbeefcafe"), std::string("987654321")}) {
+    EXPECT_EQ(all.find(secret), std::string::npos) << secret << " leaked in " << all;
+  }
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["api_key"], "[REDACTED]");
+  EXPECT_EQ(lines[0]["session_token"], "[REDACTED]");
+  EXPECT_EQ(lines[0]["key_id"], "abc123");
+  EXPECT_EQ(lines[0]["max_tokens"], 200);
+}
+
+TEST(LogTest, NlohmannFieldsKeepTheirTypesAndNesting) {
+  LogCapture capture;
+  Logger("r2").Info("mixed", {{"n", -3},
+                              {"x", 0.5},
+                              {"ok", false},
+                              {"none", nullptr},
+                              {"list", {1, "two", {{"token", "t-secret-1"}}}},
+                              {"obj", {{"a", "b\n"}, {"password", nullptr}}}});
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& j = lines[0];
+  EXPECT_EQ(j["n"], -3);
+  EXPECT_EQ(j["x"], 0.5);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_TRUE(j["none"].is_null());
+  EXPECT_EQ(j["list"][1], "two");
+  EXPECT_EQ(j["list"][2]["token"], "[REDACTED]");
+  EXPECT_EQ(j["obj"]["a"], "b\n");
+  EXPECT_TRUE(j["obj"]["password"].is_null());  // null cannot leak anything and stays null
+}
+
+TEST(LogTest, DisabledLevelsWriteNoDirectFieldLines) {
+  LogCapture capture;
+  SetLogLevel(LogLevel::kWarn);
+  Log(LogLevel::kInfo, "r", "dropped", LogFields().Int("n", 1));
+  SetLogLevel(LogLevel::kInfo);
+  EXPECT_TRUE(capture.Lines().empty());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string_view>
 #include <thread>
 
 namespace ragd {
@@ -42,6 +44,39 @@ TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(c.Value({"0"}) + c.Value({"1"}) + c.Value({"2"}), 40000u);
+}
+
+TEST(MetricsTest, BorrowedAndOwnedLabelsReachTheSameSeries) {
+  MetricsRegistry registry;
+  auto& c = registry.Counter("v_total", "v", {"route", "status"});
+  auto& h = registry.Histogram("v_seconds", "v", {"route"}, {1});
+  const std::string route = "/v1/bots/{bot}/documents";
+  std::string_view borrowed(route);
+  c.Inc({borrowed, "200"});
+  c.Inc(LabelValues{route, "200"});
+  c.Inc({borrowed, "20"});  // a prefix is another series
+  c.Inc({borrowed, "2000"});
+  h.Observe({borrowed}, 0.5);
+  h.Observe(LabelValues{route}, 2);
+  EXPECT_EQ(c.Value({route, "200"}), 2u);
+  EXPECT_EQ(c.Value({route, "20"}), 1u);
+  EXPECT_EQ(c.Value({route, "2000"}), 1u);
+  EXPECT_EQ(h.Count({route}), 2u);
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("v_total{route=\"/v1/bots/{bot}/documents\",status=\"200\"} 2\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(MetricsTest, CounterFuncIsReadAtRenderTime) {
+  MetricsRegistry registry;
+  std::atomic<uint64_t> dropped{0};
+  registry.CounterFunc("f_dropped_total", "Dropped", [&] { return dropped.load(); });
+  EXPECT_NE(registry.Render().find("f_dropped_total 0\n"), std::string::npos);
+  dropped = 7;
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("# TYPE f_dropped_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("f_dropped_total 7\n"), std::string::npos) << text;
 }
 
 }  // namespace

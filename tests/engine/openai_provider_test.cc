@@ -327,5 +327,27 @@ TEST(SseParserTest, OverlongLineIsDataLoss) {
   EXPECT_EQ(parser.Feed("abcdef", ignore, &stopped).code(), StatusCode::kDataLoss);
 }
 
+TEST_F(OpenAiProviderTest, CancelWhileTheModelIsSilentClosesTheUpstreamWithinAboutASecond) {
+  // The model would take 20 s to its first token; the client leaves after 300 ms.
+  server_->Script(json::array({{{"tokens", {"never"}}, {"first_token_delay_ms", 20000}}}));
+  LlmRequest request = SimpleLlmRequest(kModel, "q");
+  const auto start = std::chrono::steady_clock::now();
+  request.cancelled = [start] {
+    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(300);
+  };
+  DeltaRecorder deltas;
+  StatusOr<LlmResult> result = Provider()->Generate(request, deltas.Sink());
+  const auto returned = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+  EXPECT_TRUE(deltas.deltas().empty());
+  EXPECT_LT(returned, std::chrono::milliseconds(2000));
+  const json log = server_->WaitForLog(
+      [](const json& l) { return l.size() == 1 && l[0]["client_closed"] == true; },
+      std::chrono::seconds(2));
+  ASSERT_EQ(log.size(), 1u);  // not retried
+  EXPECT_EQ(log[0]["outcome"], "client_closed");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
+}
+
 }  // namespace
 }  // namespace ragd

@@ -314,5 +314,40 @@ TEST_F(ResilienceTest, ClientErrorsDoNotOpenTheCircuit) {
   EXPECT_EQ(caller.breaker().state(), CircuitBreaker::State::kClosed);
 }
 
+TEST_F(ResilienceTest, CancelDuringBackoffEndsTheCallWithoutWaitingOutThePause) {
+  ScriptedAttempt script;
+  script.steps = {{UnavailableError("503"), {}, milliseconds(5000)}, {OkStatus(), {"late"}, {}}};
+  ResilienceOptions options = recorder_.Options();
+  int slept = 0;
+  options.sleep = [&slept](milliseconds d) { slept += static_cast<int>(d.count()); };
+  bool gone = false;
+  // The client leaves 300 ms into the 5 s Retry-After pause.
+  StatusOr<LlmResult> result = Caller(options).Run(nullptr, script.Fn(), [&] {
+    if (slept >= 300) gone = true;
+    return gone;
+  });
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kCancelled) << result.status().ToString();
+  EXPECT_EQ(script.calls, 1);  // no second attempt for a client that is gone
+  EXPECT_EQ(slept, 300);       // the pause was cut short at the first poll after the cancel
+}
+
+TEST_F(ResilienceTest, CancelledCallerMakesNoAttemptAndWithoutCancelThePauseIsWhole) {
+  ScriptedAttempt script;
+  script.steps = {{UnavailableError("503"), {}, milliseconds(5000)}, {OkStatus(), {"ok"}, {}}};
+  StatusOr<LlmResult> cancelled =
+      Caller(recorder_.Options()).Run(nullptr, script.Fn(), [] { return true; });
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(script.calls, 0);
+
+  StatusOr<LlmResult> result =
+      Caller(recorder_.Options()).Run(nullptr, script.Fn(), [] { return false; });
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->text, "ok");
+  milliseconds total{0};
+  for (milliseconds d : recorder_.sleeps) total += d;
+  EXPECT_EQ(total, milliseconds(5000));
+}
+
 }  // namespace
 }  // namespace ragd

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 
 #include "retrieval/hashing_embedder.h"
 
@@ -196,6 +197,62 @@ TEST_F(HybridSearchTest, MissingPiecesAreHandled) {
                   .ok());
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].chunk_id, 4);
+}
+
+// A chat bot asks for a handful of results; its fusion still sees deep candidate lists (lexical
+// 200, vector 100), so it ranks like the evaluation's deep lists rather than like 40-deep ones.
+TEST(HybridDepthTest, SmallResultCountsStillFuseDeepLists) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("ragd_hybrid_depth_" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  auto db = Database::Open(path.string(), {}).value();
+  auto embedder = NewHashingEmbedder(128);
+  auto vectors = VectorIndex::Create(embedder->id(), embedder->dim()).value();
+  LexicalIndex lexical;
+  const std::vector<std::string> words = {"river", "stone", "lamp",  "garden", "window", "cloud",
+                                          "bread", "music", "paper", "winter", "horse",  "salt"};
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<size_t> pick(0, words.size() - 1);
+  std::vector<LexicalRow> rows;
+  std::vector<std::string> texts;
+  std::vector<int64_t> ids;
+  for (int64_t id = 1; id <= 400; ++id) {
+    std::string text;
+    for (int w = 0; w < 8; ++w) text += words[pick(rng)] + " ";
+    rows.push_back({id, "d", "", text, {}});
+    texts.push_back(text);
+    ids.push_back(id);
+  }
+  ASSERT_TRUE(vectors->Add(ids, embedder->Embed(texts, EmbedPurpose::kDocument).value()).ok());
+  ASSERT_TRUE(db->Write([&](Connection& c) { return lexical.Add(c, "deep", rows); }).ok());
+  int differs_from_shallow = 0;
+  ASSERT_TRUE(db->Read([&](Connection& c) -> Status {
+                  HybridSources sources{vectors.get(), &lexical, &c, "deep"};
+                  for (const char* query : {"river stone", "lamp garden window", "cloud bread",
+                                            "music paper winter", "horse salt river"}) {
+                    std::vector<std::string> q = {query};
+                    auto qv = embedder->Embed(q, EmbedPurpose::kQuery).value();
+                    HybridOptions options;
+                    options.max_results = 5;
+                    RAGD_ASSIGN_OR_RETURN(auto hits, HybridSearch(sources, query, qv, options));
+                    RAGD_ASSIGN_OR_RETURN(auto v100, vectors->Search(qv, 100));
+                    RAGD_ASSIGN_OR_RETURN(auto l200, lexical.Search(c, "deep", query, 200));
+                    RAGD_ASSIGN_OR_RETURN(auto v40, vectors->Search(qv, 40));
+                    RAGD_ASSIGN_OR_RETURN(auto l40, lexical.Search(c, "deep", query, 40));
+                    auto deep = FuseWeighted(v100, l200, options.vector_weight,
+                                             ScoreNormalization::kZScore);
+                    auto shallow =
+                        FuseWeighted(v40, l40, options.vector_weight, ScoreNormalization::kZScore);
+                    deep.resize(std::min<size_t>(deep.size(), 5));
+                    shallow.resize(std::min<size_t>(shallow.size(), 5));
+                    EXPECT_EQ(Ids(hits), Ids(deep)) << query;
+                    if (Ids(hits) != Ids(shallow)) ++differs_from_shallow;
+                  }
+                  return OkStatus();
+                }).ok());
+  EXPECT_GT(differs_from_shallow, 0);  // the depth changes rankings a user sees
+  db.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
 }
 
 }  // namespace

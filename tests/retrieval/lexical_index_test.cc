@@ -143,6 +143,133 @@ TEST_F(LexicalIndexTest, CommonTermsOnlyScoreChunksWithARarerTerm) {
                   .ok());
 }
 
+// Every term common (in more than the cutoff's chunks): MaxScore pruning must return exactly what
+// scoring every matching chunk returns, at any depth.
+TEST_F(LexicalIndexTest, PruningWhenEveryTermIsCommonKeepsTheExactTopK) {
+  std::mt19937 rng(5);
+  const std::vector<std::string> vocab = {"alpha",   "bravo", "charlie", "delta", "echo",
+                                          "foxtrot", "golf",  "hotel",   "india", "juliet"};
+  // Zipf-like: word i appears with probability about 1 / (i + 1), so the terms' document counts
+  // and weights differ and the bounds of the commonest terms sum to less than the k-th score.
+  std::discrete_distribution<int> pick({1.0, 0.5, 0.33, 0.25, 0.2, 0.17, 0.14, 0.12, 0.11, 0.1});
+  std::uniform_int_distribution<int> length(3, 30);
+  std::vector<LexicalRow> rows;
+  for (int i = 1; i <= 400; ++i) {
+    std::string text;
+    for (int w = length(rng); w > 0; --w) text += vocab[pick(rng)] + " ";
+    rows.push_back({i, "d", "", text, {}});
+  }
+  AddRows("b", rows);
+  LexicalIndex pruned(LexicalOptions{
+      .common_term_fraction = 0, .common_term_min_docs = 1, .common_term_min_chunks = 0});
+  LexicalIndex exhaustive(LexicalOptions{.common_term_min_chunks = INT64_MAX});
+  LexicalIndex first_pass_only(LexicalOptions{.common_term_fraction = 0,
+                                              .common_term_min_docs = 1,
+                                              .common_term_min_chunks = 0,
+                                              .max_exact_postings = 0});
+  int first_pass_differs = 0;
+  ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                   for (const char* q : {"alpha bravo india juliet", "charlie golf hotel",
+                                         "alpha alpha juliet echo", "delta"}) {
+                     for (int k : {1, 5, 20, 400}) {
+                       RAGD_ASSIGN_OR_RETURN(auto p, pruned.Search(c, "b", q, k));
+                       RAGD_ASSIGN_OR_RETURN(auto e, exhaustive.Search(c, "b", q, k));
+                       RAGD_ASSIGN_OR_RETURN(auto f, first_pass_only.Search(c, "b", q, k));
+                       EXPECT_EQ(p.size(), e.size()) << q << " k=" << k;
+                       for (size_t i = 0; i < std::min(p.size(), e.size()); ++i) {
+                         EXPECT_EQ(p[i].id, e[i].id) << q << " k=" << k << " rank " << i;
+                         EXPECT_DOUBLE_EQ(p[i].score, e[i].score);
+                       }
+                       bool same = f.size() == e.size();
+                       for (size_t i = 0; same && i < f.size(); ++i) same = f[i].id == e[i].id;
+                       first_pass_differs += same ? 0 : 1;
+                     }
+                   }
+                   return OkStatus();
+                 })
+                  .ok());
+  // The exact second pass matters: the first pass alone (rarest terms only) misses chunks.
+  EXPECT_GT(first_pass_differs, 0);
+}
+
+// A chunk with only the commonest query terms can still be the best one: here the k-th score of
+// the chunks with the rarest term is below what the three common terms can add up to, so MaxScore
+// must run its second pass (with bounds of weight * (k1 + 1); smaller bounds would skip it).
+TEST_F(LexicalIndexTest, PruningFindsTheBestChunkWithoutTheRarestTerm) {
+  std::vector<LexicalRow> rows;
+  auto add = [&](const std::string& text) {
+    rows.push_back({static_cast<int64_t>(rows.size()) + 1, "d", "", text, {}});
+  };
+  for (int i = 0; i < 5; ++i) add("rare alpha filler filler");
+  add("alpha bravo charlie");  // chunk 6
+  for (int i = 0; i < 19; ++i) {
+    add("alpha filler filler filler");
+    add("bravo filler filler filler");
+    add("charlie filler filler filler");
+  }
+  while (rows.size() < 100) add("filler other");
+  AddRows("b", rows);
+  LexicalIndex pruned(LexicalOptions{
+      .common_term_fraction = 0, .common_term_min_docs = 1, .common_term_min_chunks = 0});
+  LexicalIndex exhaustive(LexicalOptions{.common_term_min_chunks = INT64_MAX});
+  ASSERT_TRUE(
+      db_->Read([&](Connection& c) -> Status {
+           RAGD_ASSIGN_OR_RETURN(auto p, pruned.Search(c, "b", "rare alpha bravo charlie", 3));
+           RAGD_ASSIGN_OR_RETURN(auto e, exhaustive.Search(c, "b", "rare alpha bravo charlie", 3));
+           EXPECT_EQ(e.size(), 3u);
+           EXPECT_EQ(e[0].id, 6);
+           EXPECT_EQ(p.size(), e.size());
+           for (size_t i = 0; i < std::min(p.size(), e.size()); ++i) {
+             EXPECT_EQ(p[i].id, e[i].id) << "rank " << i;
+           }
+           return OkStatus();
+         })
+          .ok());
+}
+
+// Document counts are cached per connection; a write must never leave a search scoring with the
+// old counts (the scores must stay equal to FTS5's own bm25 after every write).
+TEST_F(LexicalIndexTest, ScoresFollowWritesDespiteCachedCounts) {
+  const std::string t = LexicalIndex::TableName("b").value();
+  auto check = [&](const std::string& when) {
+    ASSERT_TRUE(db_->Read([&](Connection& c) -> Status {
+                     RAGD_ASSIGN_OR_RETURN(auto ours, index_.Search(c, "b", "apple cherry", 50));
+                     RAGD_ASSIGN_OR_RETURN(
+                         auto st, c.Prepare("SELECT rowid, -bm25(\"" + t +
+                                            "\", 0, 0, 1, 1) AS s FROM \"" + t + "\" WHERE \"" + t +
+                                            "\" MATCH '\"apple\" OR \"cherry\"' ORDER BY s "
+                                            "DESC, rowid"));
+                     size_t n = 0;
+                     while (true) {
+                       RAGD_ASSIGN_OR_RETURN(bool row, st.Step());
+                       if (!row) break;
+                       EXPECT_LT(n, ours.size()) << when;
+                       if (n >= ours.size()) break;
+                       EXPECT_EQ(st.Int(0), ours[n].id) << when;
+                       EXPECT_NEAR(st.Double(1), ours[n].score, 1e-9) << when;
+                       ++n;
+                     }
+                     EXPECT_EQ(n, ours.size()) << when;
+                     return OkStatus();
+                   })
+                    .ok());
+  };
+  AddRows("b", {{1, "d", "", "apple banana", {}}, {2, "d", "", "cherry pie", {}}});
+  for (int round = 0; round < 3; ++round) check("before the write");  // every pooled reader
+  AddRows("b", {{3, "d", "", "apple apple cherry", {}}, {4, "d", "", "apple tart", {}}});
+  for (int round = 0; round < 3; ++round) check("after adding");
+  ASSERT_TRUE(db_->Write([&](Connection& c) -> Status {
+                   std::vector<int64_t> ids = {4};
+                   return index_.Remove(c, "b", ids).status();
+                 })
+                  .ok());
+  for (int round = 0; round < 3; ++round) check("after removing");
+  // Same row count and token total as before, one chunk fewer with "apple": only FTS5's structure
+  // record says the index changed.
+  AddRows("b", {{3, "d", "", "cherry cherry banana", {}}});
+  for (int round = 0; round < 3; ++round) check("after replacing");
+}
+
 TEST_F(LexicalIndexTest, TablesWithoutAVocabTableStillSearch) {
   AddRows("b", Corpus());
   const std::string t = LexicalIndex::TableName("b").value();

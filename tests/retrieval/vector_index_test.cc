@@ -154,6 +154,7 @@ TEST_F(VectorIndexTest, SwitchToHnswKeepsResults) {
   ASSERT_TRUE(index->Add(std::span(ids).first(300), std::span(rows).first(300 * kDim)).ok());
   EXPECT_FALSE(index->is_hnsw());
   ASSERT_TRUE(index->Add(std::span(ids).subspan(300), std::span(rows).subspan(300 * kDim)).ok());
+  ASSERT_TRUE(index->WaitForRebuild().ok());  // the graph is built in the background
   EXPECT_TRUE(index->is_hnsw());
   EXPECT_EQ(index->size(), 600);
   int overlap = 0;
@@ -179,6 +180,7 @@ TEST_F(VectorIndexTest, HnswDeletesUseTombstonesThenCompact) {
   const auto rows = RandomUnitRows(400, kDim, 6);
   const auto ids = Iota(400, 0);
   ASSERT_TRUE(index->Add(ids, rows).ok());
+  ASSERT_TRUE(index->WaitForRebuild().ok());
   ASSERT_TRUE(index->is_hnsw());
   std::vector<int64_t> gone;
   for (int i = 0; i < 400; i += 5) gone.push_back(i);  // 80 = 20%
@@ -191,7 +193,8 @@ TEST_F(VectorIndexTest, HnswDeletesUseTombstonesThenCompact) {
   }
   std::vector<int64_t> more = {1,  2,  3,  4,  6,  7,  8,  9,  11, 12, 13,
                                14, 16, 17, 18, 19, 21, 22, 23, 24, 26, 27};
-  ASSERT_TRUE(index->Remove(more).ok());  // 102 of 400 rows dead: past 25%
+  ASSERT_TRUE(index->Remove(more).ok());      // 102 of 400 rows dead: past 25%
+  ASSERT_TRUE(index->WaitForRebuild().ok());  // compaction into a fresh HNSW runs in the background
   EXPECT_EQ(index->tombstones(), 0);
   EXPECT_EQ(index->size(), 400 - 80 - 22);
   EXPECT_TRUE(index->is_hnsw());  // 298 live >= threshold / 2
@@ -205,6 +208,7 @@ TEST_F(VectorIndexTest, SaveAndLoadRoundTrip) {
     auto index = VectorIndex::Create("hashing-16", kDim, options).value();
     const auto rows = RandomUnitRows(150, kDim, 7);
     ASSERT_TRUE(index->Add(Iota(150, 10), rows).ok());
+    ASSERT_TRUE(index->WaitForRebuild().ok());
     std::vector<int64_t> gone = {10, 11};
     ASSERT_TRUE(index->Remove(gone).ok());
     index->set_generation(42);
