@@ -20,7 +20,9 @@
 //
 //   retrieval_bench [--sizes=10000,100000] [--dim=512] [--queries=300] [--query_words=30]
 //                   [--chunk_words=120] [--dir=/tmp] [--hnsw_threshold=50000] [--build_threads=2]
-//                   [--common_fraction=0.05] [--lexical_only]
+//                   [--common_fraction=0.05] [--lexical_only] [--reuse]
+// --reuse keeps the index files in --dir and, when both exist from an earlier run of the same size,
+// loads them instead of building (the corpus and queries are the same: the generator is seeded).
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
@@ -56,6 +58,7 @@ struct Flags {
   int build_threads = 2;
   double common_fraction = LexicalOptions().common_term_fraction;
   bool lexical_only = false;  // skip vectors (and the semantic / hybrid rows)
+  bool reuse = false;  // keep the index files, and load them instead of building when present
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -81,6 +84,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.query_words = std::atoi(v);
     } else if (const char* v = value("chunk_words")) {
       f.chunk_words = std::atoi(v);
+    } else if (a == "--reuse") {
+      f.reuse = true;
     } else if (const char* v = value("dir")) {
       f.dir = v;
     } else if (const char* v = value("hnsw_threshold")) {
@@ -236,25 +241,37 @@ void RunSize(const Flags& flags, int64_t n) {
   vopt.hnsw_threshold = flags.hnsw_threshold;
   vopt.build_threads = flags.build_threads;
   const int64_t nv = flags.lexical_only ? 0 : n;  // vectors built
-  auto t0 = std::chrono::steady_clock::now();
-  double c0 = ProcessCpuS();
-  auto index = VectorIndex::Create("bench", dim, vopt).value();
-  for (int64_t i = 0; i < nv; i += 10000) {
-    const int64_t m = std::min<int64_t>(10000, nv - i);
-    Check(index->Add(std::span(ids).subspan(i, m), std::span(vectors).subspan(i * dim, m * dim)),
-          "add");
-  }
-  Check(index->WaitForRebuild(), "rebuild");
-  std::printf("  build: ragd vector index %.1f s wall, %.1f s CPU (%s, %d build threads)",
-              Ms(std::chrono::steady_clock::now() - t0) / 1000, ProcessCpuS() - c0,
-              index->is_hnsw() ? "hnsw" : "flat", flags.build_threads);
-  const bool hnsw = index->is_hnsw();
   const std::string faiss_path =
       flags.dir + "/ragd_retrieval_bench_" + std::to_string(n) + ".faiss";
+  const std::string db_path = flags.dir + "/ragd_retrieval_bench_" + std::to_string(n) + ".db";
+  const bool reused = flags.reuse && nv > 0 && std::filesystem::exists(faiss_path) &&
+                      std::filesystem::exists(db_path);
+  auto t0 = std::chrono::steady_clock::now();
+  double c0 = ProcessCpuS();
+  std::unique_ptr<VectorIndex> index;
+  if (reused) {
+    index = VectorIndex::Load(faiss_path, vopt).value();
+    Check(index->WaitForRebuild(), "rebuild");
+    std::printf("  reused %s (%lld vectors): loaded in %.1f s wall", faiss_path.c_str(),
+                static_cast<long long>(index->size()),
+                Ms(std::chrono::steady_clock::now() - t0) / 1000);
+  } else {
+    index = VectorIndex::Create("bench", dim, vopt).value();
+    for (int64_t i = 0; i < nv; i += 10000) {
+      const int64_t m = std::min<int64_t>(10000, nv - i);
+      Check(index->Add(std::span(ids).subspan(i, m), std::span(vectors).subspan(i * dim, m * dim)),
+            "add");
+    }
+    Check(index->WaitForRebuild(), "rebuild");
+    std::printf("  build: ragd vector index %.1f s wall, %.1f s CPU (%s, %d build threads)",
+                Ms(std::chrono::steady_clock::now() - t0) / 1000, ProcessCpuS() - c0,
+                index->is_hnsw() ? "hnsw" : "flat", flags.build_threads);
+  }
+  const bool hnsw = index->is_hnsw();
   // Raw Faiss: the same index, read back from ragd's file.
   std::unique_ptr<faiss::Index> raw_stock, raw_fast;
   if (nv > 0) {
-    Check(index->Save(faiss_path), "save");
+    if (!reused) Check(index->Save(faiss_path), "save");
     raw_stock = ReadFaissPart(faiss_path);
     raw_fast = UseFastFlatStorage(ReadFaissPart(faiss_path));
     if (!raw_stock || !raw_fast) Check(InternalError("cannot read " + faiss_path), "raw faiss");
@@ -271,8 +288,9 @@ void RunSize(const Flags& flags, int64_t n) {
     }
     return s;
   };
-  const std::string db_path = flags.dir + "/ragd_retrieval_bench_" + std::to_string(n) + ".db";
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  if (!reused) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  }
   auto db = Database::Open(db_path, {}).value();
   LexicalIndex lexical(LexicalOptions{.common_term_fraction = flags.common_fraction});
   t0 = std::chrono::steady_clock::now();
@@ -282,9 +300,13 @@ void RunSize(const Flags& flags, int64_t n) {
       rows.push_back(
           {ids[j], "doc-" + std::to_string(j / 20), sentence(6), sentence(flags.chunk_words), {}});
     }
-    Check(db->Write([&](Connection& c) { return lexical.Add(c, "bench", rows); }), "fts add");
+    // Reused: the rows are still generated, so the seeded generator reaches the same queries.
+    if (!reused) {
+      Check(db->Write([&](Connection& c) { return lexical.Add(c, "bench", rows); }), "fts add");
+    }
   }
-  std::printf(", FTS5 %.1f s\n", Ms(std::chrono::steady_clock::now() - t0) / 1000);
+  std::printf(reused ? ", corpus text regenerated in %.1f s\n" : ", FTS5 %.1f s\n",
+              Ms(std::chrono::steady_clock::now() - t0) / 1000);
 
   // Queries.
   std::vector<std::string> texts(flags.queries);
@@ -388,8 +410,10 @@ void RunSize(const Flags& flags, int64_t n) {
       "SQLite FTS5 (text + index) %.1f MiB file\n",
       index->MemoryBytes() * per100k, std::filesystem::file_size(faiss_path) * per100k,
       std::filesystem::file_size(db_path) * per100k);
-  std::filesystem::remove(faiss_path);
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  if (!flags.reuse) {
+    std::filesystem::remove(faiss_path);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  }
 }
 
 }  // namespace
