@@ -7,11 +7,34 @@
 #include <openssl/sha.h>
 
 #include <cstdlib>
+#include <memory>
 
 namespace ragd {
 
+namespace {
+
+// OpenSSL 3's one-shot SHA256() looks the algorithm up in the provider store on every call (a
+// global lock, ~5k instructions); API key checks hash on every request, so fetch it once and
+// keep one digest context per thread.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+}  // namespace
+
 std::string Sha256(std::string_view data) {
   std::string out(SHA256_DIGEST_LENGTH, '\0');
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                                 &EVP_MD_CTX_free);
+  unsigned int len = 0;
+  const EVP_MD* md = Sha256Md();
+  if (md != nullptr && ctx != nullptr && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1 &&
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+      EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) == 1 &&
+      len == SHA256_DIGEST_LENGTH) {
+    return out;
+  }
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
          reinterpret_cast<unsigned char*>(out.data()));
   return out;
