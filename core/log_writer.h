@@ -74,6 +74,8 @@ class LogWriter {
   bool started_ = false;             // guarded by mu_
   bool running_ = false;             // guarded by mu_: the thread serves appends
   bool stop_ = false;                // guarded by mu_
+  bool urgent_ = false;  // guarded by mu_: a caller waits for its line (flush); write at once
+  std::chrono::steady_clock::time_point last_write_{};  // guarded by mu_
   std::thread thread_;
 };
 
