@@ -8,20 +8,14 @@
 #include <thread>
 
 #include "retrieval/embedder.h"
+#include "tests/retrieval/vector_test_util.h"
 
 namespace ragd {
 namespace {
 
 constexpr int kDim = 32;
 
-std::vector<float> Rows(int n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(static_cast<size_t>(n) * kDim);
-  for (float& x : rows) x = normal(rng);
-  NormalizeRows(rows, kDim);
-  return rows;
-}
+std::vector<float> Rows(int n, uint32_t seed) { return testing::RandomUnitRows(n, kDim, seed); }
 
 class IndexCacheTest : public ::testing::Test {
  protected:

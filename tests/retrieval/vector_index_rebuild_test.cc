@@ -13,29 +13,20 @@
 
 #include "retrieval/embedder.h"
 #include "retrieval/vector_index.h"
+#include "tests/retrieval/vector_test_util.h"
 
 namespace ragd {
 namespace {
 
 constexpr int kDim = 16;
 
+using testing::Iota;
+
 std::vector<float> RandomUnitRows(int n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(static_cast<size_t>(n) * kDim);
-  for (float& x : rows) x = normal(rng);
-  NormalizeRows(rows, kDim);
-  return rows;
+  return testing::RandomUnitRows(n, kDim, seed);
 }
-
-std::vector<int64_t> Iota(int n, int64_t first) {
-  std::vector<int64_t> ids(n);
-  for (int i = 0; i < n; ++i) ids[i] = first + i;
-  return ids;
-}
-
 std::span<const float> RowOf(const std::vector<float>& rows, int i) {
-  return std::span<const float>(rows).subspan(static_cast<size_t>(i) * kDim, kDim);
+  return testing::RowOf(rows, i, kDim);
 }
 
 // Exact top-k ids over a map id -> row.

@@ -10,29 +10,18 @@
 #include <thread>
 
 #include "retrieval/embedder.h"
+#include "tests/retrieval/vector_test_util.h"
 
 namespace ragd {
 namespace {
 
 constexpr int kDim = 16;
 
-std::vector<float> RandomUnitRows(int n, int dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(static_cast<size_t>(n) * dim);
-  for (float& x : rows) x = normal(rng);
-  NormalizeRows(rows, dim);
-  return rows;
-}
-
-std::vector<int64_t> Iota(int n, int64_t first) {
-  std::vector<int64_t> ids(n);
-  for (int i = 0; i < n; ++i) ids[i] = first + i;
-  return ids;
-}
+using testing::Iota;
+using testing::RandomUnitRows;
 
 std::span<const float> RowOf(const std::vector<float>& rows, int i) {
-  return std::span<const float>(rows).subspan(static_cast<size_t>(i) * kDim, kDim);
+  return testing::RowOf(rows, i, kDim);
 }
 
 // Exact top-k by brute force over (ids, rows), restricted to `allowed` when given.
