@@ -81,7 +81,9 @@ StatusOr<Response> HandleGetBot(ApiContext& ctx, Request& req) {
   j["stats"] = {{"documents", stats.documents},
                 {"indexed_documents", stats.indexed_documents},
                 {"chunks", stats.chunks},
-                {"vectors", stats.vectors}};
+                {"vectors", stats.vectors},
+                {"optimizing", stats.optimizing},
+                {"lexical_in_memory", stats.lexical_in_memory}};
   return Response::Json(200, j);
 }
 

@@ -33,6 +33,8 @@ StatusOr<EngineBundle> OpenEngine(const Config& config, Database& db, ObjectBack
   options.max_text_bytes = config.ingest_max_text_bytes;
   options.document_time_limit_s = config.ingest_time_limit_seconds;
   options.index_memory_budget = static_cast<uint64_t>(config.index_memory_budget_mb) << 20;
+  options.lexical_memory_budget = static_cast<uint64_t>(config.index_lexical_memory_mb) << 20;
+  options.lexical_memory_min_chunks = config.index_lexical_memory_min_chunks;
   options.remote.aws_region = config.aws_region;
   options.remote.bedrock_endpoint = config.bedrock_endpoint;
   options.remote.openai_base_url = config.openai_base_url;

@@ -152,6 +152,13 @@ void AddEngineOptions(std::vector<OptionSpec>& o) {
   o.push_back(IntOption("index.memory_budget_mb",
                         "Memory for loaded vector indexes; least recently used bots are unloaded",
                         &Config::index_memory_budget_mb, 16, int64_t{1} << 24));
+  o.push_back(IntOption("index.lexical_memory_mb",
+                        "Memory for in-memory BM25 indexes of large bots (0: search SQLite FTS5 "
+                        "only)",
+                        &Config::index_lexical_memory_mb, 0, int64_t{1} << 24));
+  o.push_back(IntOption("index.lexical_memory_min_chunks",
+                        "Bots with at least this many chunks get an in-memory BM25 index",
+                        &Config::index_lexical_memory_min_chunks, 1, int64_t{1} << 40));
   o.push_back(
       StringOption("aws.region", "AWS region for Bedrock", &Config::aws_region,
                    [](const std::string& v) { return ValidateScopeText(v, 1, 64, "the region"); }));

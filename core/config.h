@@ -59,6 +59,8 @@ struct Config {
   int64_t ingest_max_text_bytes = 64LL << 20;
   int ingest_time_limit_seconds = 600;
   int64_t index_memory_budget_mb = 2048;
+  int64_t index_lexical_memory_mb = 512;  // 0: no in-memory BM25
+  int64_t index_lexical_memory_min_chunks = 20000;
 
   // Remote model providers (used by bots whose model or embedder names them).
   std::string aws_region = "us-east-1";  // Bedrock; credentials come from the AWS chain

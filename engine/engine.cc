@@ -60,6 +60,10 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options, D
   cache.directory = options.data_dir / "indexes";
   cache.memory_budget_bytes = options.index_memory_budget;
   RAGD_ASSIGN_OR_RETURN(engine->in_->vectors, IndexCache::Open(cache));
+  LexicalCacheOptions lexical;
+  lexical.memory_budget_bytes = options.lexical_memory_budget;
+  lexical.min_chunks = options.lexical_memory_min_chunks;
+  engine->in_->lexical_memory = std::make_unique<LexicalCache>(lexical, db, engine->in_->lexical);
   return engine;
 }
 
@@ -144,6 +148,7 @@ StatusOr<Bot> Engine::UpdateBot(const Bot& bot, const BotConfig& config) {
   // New embedder: the old vectors are useless. Every document with chunks is embedded again
   // (the chunks and their text stay; the embedding cache makes a switch back cheap).
   std::lock_guard commit(in_->commit_mu);
+  uint64_t generation = 0;
   RAGD_RETURN_IF_ERROR(in_->db.Write([&](Connection& conn) -> Status {
     RAGD_ASSIGN_OR_RETURN(
         Statement stmt, conn.Prepare("UPDATE bots SET config = ?, visibility = ?, embedder_id = ?, "
@@ -169,8 +174,10 @@ StatusOr<Bot> Engine::UpdateBot(const Bot& bot, const BotConfig& config) {
             "ON CONFLICT(document_id) DO UPDATE SET state = 'queued', not_before_ms = 0"));
     jobs.Bind(1, in_->docs.NowMs()).Bind(2, bot.id);
     RAGD_RETURN_IF_ERROR(jobs.Run());
-    return BumpGeneration(conn, bot.id).status();
+    RAGD_ASSIGN_OR_RETURN(generation, BumpGeneration(conn, bot.id));
+    return OkStatus();
   }));
+  in_->lexical_memory->Apply(bot.key, generation, {}, {});  // chunk text unchanged
   RAGD_RETURN_IF_ERROR(in_->DropVectors(bot));
   in_->Wake();
   return in_->bots.GetById(bot.id);
@@ -194,6 +201,7 @@ Status Engine::DeleteBot(const Bot& bot) {
       del.Bind(1, bot.id);
       return del.Run();
     }));
+    in_->lexical_memory->Drop(bot.key);
     RAGD_RETURN_IF_ERROR(in_->DropVectors(bot));
   }
   if (in_->objects != nullptr) {
@@ -224,6 +232,8 @@ StatusOr<BotStats> Engine::Stats(const Bot& bot) {
   }));
   RAGD_ASSIGN_OR_RETURN(std::shared_ptr<VectorIndex> index, in_->VectorsFor(bot));
   if (index) stats.vectors = index->size();
+  stats.optimizing = (index && index->rebuilding()) || in_->lexical_memory->building(bot.key);
+  stats.lexical_in_memory = in_->lexical_memory->resident(bot.key);
   return stats;
 }
 
@@ -357,6 +367,7 @@ Status Engine::DeleteDocument(const Bot& bot, const Document& doc) {
       RAGD_ASSIGN_OR_RETURN(generation, BumpGeneration(conn, bot.id));
       return OkStatus();
     }));
+    in_->lexical_memory->Apply(bot.key, generation, ids, {});
     RAGD_ASSIGN_OR_RETURN(std::shared_ptr<VectorIndex> index, in_->VectorsForLocked(bot));
     if (index && index->generation() != generation) {
       RAGD_RETURN_IF_ERROR(index->Remove(ids).status());

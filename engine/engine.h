@@ -35,6 +35,10 @@ struct EngineOptions {
   int document_time_limit_s = 600;
   int max_attempts = 5;  // transient failures (embedding provider) before giving up
   uint64_t index_memory_budget = 2ULL << 30;
+  // In-memory BM25 indexes for bots of at least lexical_memory_min_chunks chunks, within this
+  // many bytes in all (0: every bot searches SQLite FTS5); see engine/lexical_cache.h.
+  uint64_t lexical_memory_budget = 512ULL << 20;
+  int64_t lexical_memory_min_chunks = 20000;
   // Remote embedders: endpoints and keys, plus the transport and credentials they use (both
   // may be null; remote embedders then fail with a clear message). Must outlive the engine.
   RemoteProviderOptions remote;
@@ -52,6 +56,10 @@ struct BotStats {
   int64_t indexed_documents = 0;
   int64_t chunks = 0;
   int64_t vectors = 0;  // in the vector index; equals chunks when consistent
+  // A background build is making searches faster (HNSW graph, in-memory BM25); searches work
+  // meanwhile, slower.
+  bool optimizing = false;
+  bool lexical_in_memory = false;  // keyword search uses an in-memory BM25 index, not SQLite FTS5
 };
 
 // One search hit with what a citation needs.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/lexical_cache.h"
 #include "retrieval/index_cache.h"
 #include "retrieval/lexical_index.h"
 
@@ -37,6 +38,7 @@ struct EngineInternals {
   EmbedderRegistry embedders;
   std::unique_ptr<IndexCache> vectors;
   LexicalIndex lexical;
+  std::unique_ptr<LexicalCache> lexical_memory;  // in-memory BM25 for large bots
 
   // Serialises "commit to SQLite, then apply to the vector index" so the two stay in the same
   // order for every bot (a delete never overtakes the add it undoes).

@@ -226,7 +226,9 @@ Status CommitIndexed(EngineInternals& in, const Bot& bot, const Document& doc,
   std::vector<int64_t> ids;
   for (const ChunkRef& c : chunks) ids.push_back(c.id);
   uint64_t generation = 0;
+  std::vector<LexicalRow> rows;
   RAGD_RETURN_IF_ERROR(in.db.Write([&](Connection& conn) -> Status {
+    rows.clear();
     RAGD_ASSIGN_OR_RETURN(Statement check,
                           conn.Prepare("SELECT title, tags FROM documents WHERE id = ? AND "
                                        "status = 'embedding'"));
@@ -244,7 +246,6 @@ Status CommitIndexed(EngineInternals& in, const Bot& bot, const Document& doc,
     RAGD_ASSIGN_OR_RETURN(row, check.Step());
     RAGD_RETURN_IF_ERROR(in.lexical.EnsureBot(conn, bot.key));
     RAGD_RETURN_IF_ERROR(in.lexical.Remove(conn, bot.key, ids).status());
-    std::vector<LexicalRow> rows;
     for (const ChunkRef& c : chunks) {
       LexicalRow r;
       r.chunk_id = c.id;
@@ -268,6 +269,7 @@ Status CommitIndexed(EngineInternals& in, const Bot& bot, const Document& doc,
     RAGD_ASSIGN_OR_RETURN(generation, BumpGeneration(conn, bot.id));
     return OkStatus();
   }));
+  in.lexical_memory->Apply(bot.key, generation, ids, rows);
   return in.ApplyVectors(bot, ids, generation);
 }
 

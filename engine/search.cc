@@ -85,6 +85,22 @@ StatusOr<std::vector<SearchHit>> Engine::Search(const Bot& bot, const SearchRequ
     sources.lexical = &in_->lexical;
     sources.conn = &conn;
     sources.bot_key = bot.key;
+    std::shared_ptr<const LexicalMemoryIndex> memory;
+    if (type != SearchType::kSemantic && options.filter.empty()) {
+      // The in-memory BM25 index is used only if it reflects this snapshot's generation.
+      RAGD_ASSIGN_OR_RETURN(Statement gen,
+                            conn.Prepare("SELECT index_generation FROM bots WHERE id = ?"));
+      gen.Bind(1, bot.id);
+      RAGD_ASSIGN_OR_RETURN(bool row, gen.Step());
+      if (row) {
+        const auto generation = static_cast<uint64_t>(gen.Int(0));
+        memory = in_->lexical_memory->Find(bot.id, bot.key, generation, [&]() -> int64_t {
+          StatusOr<int64_t> rows = in_->lexical.Count(conn, bot.key);
+          return rows.ok() ? *rows : 0;
+        });
+      }
+      sources.memory = memory.get();
+    }
     RAGD_ASSIGN_OR_RETURN(std::vector<HybridHit> fused,
                           HybridSearch(sources, request.query, query_vector, options));
     for (const HybridHit& f : fused) {

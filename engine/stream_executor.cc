@@ -106,6 +106,7 @@ StatusOr<StreamExecutor::Slot> StreamExecutor::Reserve() {
                                   " are running (server.max_streams)");
   }
   ++active_;
+  burst_peak_ = std::max(burst_peak_, active_);
   return Slot(this);
 }
 
@@ -178,9 +179,10 @@ void StreamExecutor::WorkLoop() {
     lock.lock();
     --active_;
     idle_cv_.notify_all();
-    if (active_ == 0) {
+    if (active_ == 0 && burst_peak_ >= kTrimAfterStreams) {
       // The last stream of a burst ended: give the heap pages it freed back to the OS (a burst of
       // 1,000 streams frees ~100 MB spread over the malloc arenas, which glibc keeps otherwise).
+      burst_peak_ = 0;
       lock.unlock();
       malloc_trim(0);
       lock.lock();

@@ -9,7 +9,9 @@
 // - A new thread hands back the pages of its zero-initialised thread-local storage (glibc zeroes
 //   every module's TLS in each new thread's stack block: OpenBLAS alone has 60 KiB, ~60 MB at
 //   1,000 streams); they read as zeros and are faulted in again only if written.
-// - When the last running task ends, malloc_trim() returns the heap pages the burst freed.
+// - When the last running task of a burst of at least kTrimAfterStreams ends, malloc_trim()
+//   returns the heap pages the burst freed. Not after every lone stream: trimming walks the whole
+//   heap (~1 ms with a 100k-chunk bot loaded) and has little to give back then.
 // - One timer thread (started on first use) runs short callbacks at a deadline; the SSE writer uses
 //   it to flush coalesced deltas when the model pauses.
 //
@@ -41,6 +43,7 @@ struct StreamExecutorOptions {
 
 class StreamExecutor {
  public:
+  static constexpr int kTrimAfterStreams = 32;
   // A reservation for one task. Move-only; releases the reservation when destroyed unused.
   class Slot {
    public:
@@ -93,6 +96,7 @@ class StreamExecutor {
   std::condition_variable idle_cv_;  // active_ dropped
   std::deque<std::function<void()>> tasks_;
   int active_ = 0;        // reservations, including running tasks
+  int burst_peak_ = 0;    // most reservations at once since the heap was last trimmed
   int threads_ = 0;       // alive task threads
   int idle_threads_ = 0;  // waiting for a task
   std::vector<pthread_t> live_;

@@ -145,7 +145,16 @@ StatusOr<std::vector<HybridHit>> HybridSearch(const HybridSources& sources,
     vector_hits.swap(*found);  // (move-assignment trips GCC 12's -Wfree-nonheap-object here)
   }
   std::vector<LexicalHit> lexical_hits;
-  if (want_lexical) {
+  bool lexical_done = false;
+  if (want_lexical && sources.memory != nullptr && options.filter.empty()) {
+    RAGD_ASSIGN_OR_RETURN(std::optional<std::vector<LexicalHit>> found,
+                          sources.memory->Search(query_text, lexical_depth));
+    if (found) {
+      lexical_hits.swap(*found);
+      lexical_done = true;
+    }
+  }
+  if (want_lexical && !lexical_done) {
     RAGD_ASSIGN_OR_RETURN(lexical_hits,
                           sources.lexical->Search(*sources.conn, sources.bot_key, query_text,
                                                   lexical_depth, options.filter));

@@ -53,6 +53,7 @@
 #include "core/sqlite.h"
 #include "core/status.h"
 #include "retrieval/lexical_index.h"
+#include "retrieval/lexical_memory.h"
 #include "retrieval/vector_index.h"
 
 namespace ragd {
@@ -91,6 +92,9 @@ struct HybridSources {
   const LexicalIndex* lexical = nullptr;
   Connection* conn = nullptr;
   std::string_view bot_key;
+  // The bot's in-memory BM25 index, when it is current: used instead of `lexical` for searches
+  // without a filter (same results; LexicalMemoryIndex::Search falls back when it must).
+  const LexicalMemoryIndex* memory = nullptr;
 };
 
 // `query_vector` holds the embedded query (dim floats; may be empty for kLexical).

@@ -106,8 +106,6 @@ std::string FormatWeight(double w) {
 
 }  // namespace
 
-namespace {
-
 // The words of user text that become query terms: runs of letters, digits and marks; English stop
 // words dropped unless nothing else is left; at most max_terms.
 std::vector<std::string> QueryWords(std::string_view text, int max_terms) {
@@ -144,6 +142,8 @@ std::vector<std::string> QueryWords(std::string_view text, int max_terms) {
   }
   return out;
 }
+
+namespace {
 
 // '"w1" OR "w2" ...'; words hold word characters only, so there is no '"' to escape.
 std::string OrQuery(const std::vector<std::string>& words) {
@@ -396,11 +396,25 @@ StatusOr<std::vector<int64_t>> LexicalIndex::FilterChunkIds(Connection& conn,
 
 StatusOr<int64_t> LexicalIndex::Count(Connection& conn, std::string_view bot_key) const {
   RAGD_ASSIGN_OR_RETURN(std::string table, TableName(bot_key));
-  auto st = conn.Prepare("SELECT count(*) FROM \"" + table + "\"");
-  if (!st.ok() && IsMissingTable(st.status())) return int64_t{0};
+  RAGD_ASSIGN_OR_RETURN(std::optional<TableStats> stats, ReadStats(conn, table));
+  return stats ? stats->rows : int64_t{0};
+}
+
+Status LexicalIndex::ScanRows(Connection& conn, std::string_view bot_key,
+                              const std::function<Status(const LexicalRow&)>& fn) const {
+  RAGD_ASSIGN_OR_RETURN(std::string table, TableName(bot_key));
+  auto st = conn.Prepare("SELECT rowid, title, text FROM \"" + table + "\" ORDER BY rowid");
+  if (!st.ok() && IsMissingTable(st.status())) return OkStatus();
   if (!st.ok()) return st.status();
-  RAGD_ASSIGN_OR_RETURN(bool row, st->Step());
-  return row ? st->Int(0) : int64_t{0};
+  LexicalRow row;
+  while (true) {
+    RAGD_ASSIGN_OR_RETURN(bool more, st->Step());
+    if (!more) return OkStatus();
+    row.chunk_id = st->Int(0);
+    row.title = st->Text(1);
+    row.text = st->Text(2);
+    RAGD_RETURN_IF_ERROR(fn(row));
+  }
 }
 
 }  // namespace ragd

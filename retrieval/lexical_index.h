@@ -45,6 +45,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -117,13 +118,22 @@ class LexicalIndex {
   // Chunk ids passing `filter` (a table scan of the unindexed columns); for filtering vectors.
   StatusOr<std::vector<int64_t>> FilterChunkIds(Connection& conn, std::string_view bot_key,
                                                 const SearchFilter& filter) const;
+  // Rows in the bot's table (from FTS5's averages record: no scan); 0 without a table.
   StatusOr<int64_t> Count(Connection& conn, std::string_view bot_key) const;
+  // Calls fn for every row (chunk_id, title and text filled in), in chunk id order; stops at the
+  // first error fn returns. Nothing when the bot has no table.
+  Status ScanRows(Connection& conn, std::string_view bot_key,
+                  const std::function<Status(const LexicalRow&)>& fn) const;
 
   const LexicalOptions& options() const { return options_; }
 
  private:
   LexicalOptions options_;
 };
+
+// The words of user text that become query terms, in order, repeats kept: runs of letters, digits
+// and marks; English stop words dropped unless nothing else is left; at most max_terms.
+std::vector<std::string> QueryWords(std::string_view text, int max_terms = 256);
 
 // The FTS5 MATCH expression for user text ('"word1" OR "word2" ...'); empty when the text has no
 // word. Never produces an FTS5 syntax error, whatever the input.

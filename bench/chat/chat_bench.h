@@ -44,6 +44,11 @@ struct CorpusStats {
 StatusOr<CorpusStats> EnsureCorpus(HttpConnection& conn, const std::string& admin_key,
                                    const std::string& bot, int64_t target_chunks);
 
+// Runs one search (which starts the bot's in-memory BM25 build when it is large enough), then
+// waits until no background index build runs ("optimizing": false); returns the seconds waited.
+StatusOr<double> WaitOptimized(HttpConnection& conn, const std::string& admin_key,
+                               const std::string& bot);
+
 // Switches the bot's model (PATCH; the knowledge base is kept).
 Status SetModel(HttpConnection& conn, const std::string& admin_key, const std::string& bot,
                 const std::string& provider, const std::string& model_id);

@@ -104,6 +104,21 @@ StatusOr<nlohmann::json> WaitIndexed(HttpConnection& conn, const std::string& ad
 
 }  // namespace
 
+StatusOr<double> WaitOptimized(HttpConnection& conn, const std::string& admin_key,
+                               const std::string& bot) {
+  const auto start = SteadyClock::now();
+  RAGD_RETURN_IF_ERROR(
+      CallApi(conn, "GET", "/v1/bots/" + bot + "/search?q=warm+up", admin_key).status());
+  for (int i = 0;; ++i) {
+    RAGD_ASSIGN_OR_RETURN(nlohmann::json b, CallApi(conn, "GET", "/v1/bots/" + bot, admin_key));
+    if (!b["stats"].value("optimizing", false)) break;
+    if (i % 10 == 0) std::fprintf(stderr, "[chat-bench] waiting for index builds\n");
+    if (i > 3600) return DeadlineExceededError("index builds took over an hour");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return MillisBetween(start, SteadyClock::now()) / 1000;
+}
+
 StatusOr<CorpusStats> EnsureCorpus(HttpConnection& conn, const std::string& admin_key,
                                    const std::string& bot, int64_t target_chunks) {
   CorpusStats stats;

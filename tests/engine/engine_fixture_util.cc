@@ -29,6 +29,7 @@ void EngineTest::Open() {
   options.data_dir = dir_;
   options.model_dir = dir_ / "no-model";  // hashing fallback for "local"
   options.ingest_workers = 2;
+  options.lexical_memory_min_chunks = lexical_memory_min_chunks_;
   auto engine = Engine::Create(options, *db_, Clock::Real(), store_.get(), nullptr);
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   engine_ = *std::move(engine);

@@ -26,6 +26,7 @@ class EngineTest : public ::testing::Test {
   Document Ingest(const Bot& bot, const std::string& name, const std::string& text);
   std::vector<SearchHit> Find(const Bot& bot, const std::string& q, const std::string& mode = "");
 
+  int64_t lexical_memory_min_chunks_ = 20000;  // engine default; lower it, then Close/Open
   std::filesystem::path dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<LocalObjectStore> store_;

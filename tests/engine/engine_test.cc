@@ -2,6 +2,7 @@
 // the hashing embedder; S3 notifications, embedder changes, index recovery, deletes.
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/crypto.h"
 #include "tests/engine/engine_fixture_util.h"
@@ -133,6 +134,62 @@ TEST_F(EngineTest, UnparseableDocumentFailsWithoutRetrying) {
   Document failed = *engine_->documents().Get(doc->id);
   EXPECT_EQ(failed.status, "failed");
   EXPECT_FALSE(failed.error.empty());
+}
+
+// Large bots search an in-memory BM25 index built in the background; it gives FTS5's results and
+// follows every commit (new documents, deletes) without a rebuild.
+TEST_F(EngineTest, InMemoryLexicalIndexFollowsIngestionAndDeletes) {
+  lexical_memory_min_chunks_ = 1;
+  Close();
+  Open();
+  Bot bot = MakeBot("kb");
+  Document w = Ingest(bot, "warranty.txt", kWarranty);
+  Ingest(bot, "returns.txt", kReturns);
+  auto ids = [&](const std::string& q) {
+    std::vector<std::pair<int64_t, double>> out;
+    for (const SearchHit& h : Find(bot, q, "lexical")) out.emplace_back(h.chunk_id, h.score);
+    return out;
+  };
+  auto wait_built = [&] {
+    for (int i = 0; i < 500 && engine_->Stats(bot)->optimizing; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  EXPECT_FALSE(engine_->Stats(bot)->lexical_in_memory);
+  const auto from_fts = ids("warranty on brakes and gears, refunds");  // queues the build
+  ASSERT_GE(from_fts.size(), 2u);
+  wait_built();
+  ASSERT_TRUE(engine_->Stats(bot)->lexical_in_memory);
+  const auto from_memory = ids("warranty on brakes and gears, refunds");
+  ASSERT_EQ(from_memory.size(), from_fts.size());
+  for (size_t i = 0; i < from_fts.size(); ++i) {
+    EXPECT_EQ(from_memory[i].first, from_fts[i].first);
+    EXPECT_NEAR(from_memory[i].second, from_fts[i].second, 1e-9);
+  }
+
+  Document s = Ingest(bot, "shipping.txt", "Shipping. Bikes ship in a recyclable crate.");
+  auto hits = Find(bot, "recyclable crate", "lexical");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].document_id, s.id);
+  EXPECT_TRUE(engine_->Stats(bot)->lexical_in_memory);  // updated in place, not rebuilt
+  EXPECT_FALSE(engine_->Stats(bot)->optimizing);
+
+  ASSERT_TRUE(engine_->DeleteDocument(bot, w).ok());
+  for (const SearchHit& h : Find(bot, "lifetime warranty frame", "hybrid")) {
+    EXPECT_NE(h.document_id, w.id);
+  }
+  EXPECT_TRUE(engine_->Stats(bot)->lexical_in_memory);
+
+  // After a restart the index is built again from SQLite, with the same results.
+  const auto before = ids("crate refunds gears");
+  Close();
+  Open();
+  ids("crate refunds gears");
+  wait_built();
+  EXPECT_TRUE(engine_->Stats(bot)->lexical_in_memory);
+  const auto after = ids("crate refunds gears");
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i].first, before[i].first);
 }
 
 }  // namespace

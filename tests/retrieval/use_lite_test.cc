@@ -173,11 +173,12 @@ TEST_F(UseLiteTest, LongInputIsClippedTo128Tokens) {
   std::string text;
   for (int i = 0; i < 100; ++i) text += "The quick brown fox jumps over the lazy dog. ";
   ASSERT_GT(tokenizer_->Encode(text).size(), 128u);
-  // Only the first 128 tokens count, so a different tail changes nothing.
+  // Only the first 128 tokens count, so a different tail changes nothing (up to float rounding:
+  // OpenBLAS kernels may treat rows of one batch differently, e.g. without AVX-512).
   const std::vector<float> v =
       Embed({text, text + "Quarterly revenue grew by ten percent.", "The quick brown fox."});
   ExpectUnitRows(v);
-  for (int j = 0; j < 512; ++j) ASSERT_EQ(v[j], v[512 + j]);
+  for (int j = 0; j < 512; ++j) ASSERT_NEAR(v[j], v[512 + j], 2e-6) << j;
   EXPECT_GT(Dot(&v[0], &v[1024], 512), 0.5);
 }
 
