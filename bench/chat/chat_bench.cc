@@ -4,7 +4,7 @@
 //              [--chunks 100000] [--turns 500] [--streams 1000] [--tokens 200]
 //              [--token-delay-ms 25] [--demo-streams 64] [--demo-tokens 40]
 //              [--worker-threads 1024] [--phases latency,concurrency] [--log-level info]
-//              [--concurrency-runs demo,big,small]
+//              [--concurrency-runs demo,big,small] [--ragd-args "--flag value ..."]
 //
 // 1. Engine overhead per turn. A shared bot whose knowledge base holds --chunks chunks of ~100
 //    words (generated text uploaded through the API; hashing embedder) answers --turns
@@ -20,6 +20,8 @@
 //    run on a server started with --server-worker-threads --worker-threads, against the 100k-chunk
 //    bot and against a one-document bot (the streaming path without retrieval at scale).
 //    --concurrency-runs picks among demo, big and small.
+// --ragd-args adds space-separated flags to every `ragd serve` (e.g. "--index-lexical-memory-mb 0"
+// to measure keyword search on SQLite FTS5 alone).
 // Results: a markdown report on stdout; progress on stderr.
 #include "bench/chat/chat_bench.h"
 
@@ -29,6 +31,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -195,6 +198,11 @@ int Run(Flags& flags) {
   // Which concurrency runs: demo (default pool, then the large pool), big (100k-chunk bot),
   // small (one-document bot).
   const std::string runs_flag = flags.Get("concurrency-runs", "demo,big,small");
+  std::vector<std::string> ragd_args;
+  {
+    std::istringstream in(flags.Get("ragd-args", ""));
+    for (std::string a; in >> a;) ragd_args.push_back(a);
+  }
   if (!flags.Unused().empty()) {
     std::cerr << "unknown flag --" << flags.Unused().front() << "\n";
     return 2;
@@ -211,6 +219,7 @@ int Run(Flags& flags) {
                            kAdminKey,
                            work + "/ragd-default.log",
                            {"--openai-base-url", mock_url, "--log-level", log_level}};
+  ragd_options.extra_args.insert(ragd_options.extra_args.end(), ragd_args.begin(), ragd_args.end());
   StatusOr<RagdServer> ragd = StartRagd(ragd_options);
   if (!ragd.ok()) return Log("ragd: " + ragd.status().message()), 1;
   HttpConnection admin(ragd->url.host, ragd->url.port);
@@ -230,7 +239,8 @@ int Run(Flags& flags) {
   for (int i = 0; i < 2000; ++i) questions.push_back(gen.Question());
 
   std::cout << "Machine: " << MachineDescription() << "; load average before: " << load_before
-            << "\nragd: " << binary << " (log level " << log_level << ", stderr to a file)\n"
+            << "\nragd: " << binary << (ragd_args.empty() ? "" : " " + flags.Get("ragd-args", ""))
+            << " (log level " << log_level << ", stderr to a file)\n"
             << "Knowledge base: bot '" << kBot << "', " << corpus->documents << " documents, "
             << corpus->chunks << " chunks, " << corpus->vectors << " vectors, embedder "
             << corpus->embedder_id
