@@ -13,6 +13,10 @@
 // cached per connection until the table changes (fts5vocab walks a term's whole posting list to
 // count it: ~1 ms per query word in a third of 100k chunks).
 //
+// Large bots: the engine searches an in-memory copy of this index when it has one
+// (retrieval/lexical_memory.h: same tokens, same scores, exact top k without the gate below, 14x
+// less CPU at 100k chunks); this class stays the source of truth and the fallback.
+//
 // Common terms: in a bot of at least 10,000 chunks, a term in more than max(0.5% of the chunks,
 // 500) chunks only scores chunks that contain one of the query's rarer terms (Elasticsearch's
 // common-terms query). The MATCH becomes "(rare terms) AND (all terms)": FTS5 walks the rare
