@@ -78,12 +78,9 @@ StatusOr<Response> HandleGetBot(ApiContext& ctx, Request& req) {
   RAGD_ASSIGN_OR_RETURN(Bot bot, ReadableBot(ctx, req));
   nlohmann::json j = BotJson(bot);
   RAGD_ASSIGN_OR_RETURN(BotStats stats, ctx.engine->Stats(bot));
-  j["stats"] = {{"documents", stats.documents},
-                {"indexed_documents", stats.indexed_documents},
-                {"chunks", stats.chunks},
-                {"vectors", stats.vectors},
-                {"optimizing", stats.optimizing},
-                {"lexical_in_memory", stats.lexical_in_memory}};
+  j["stats"] = {{"documents", stats.documents},   {"indexed_documents", stats.indexed_documents},
+                {"chunks", stats.chunks},         {"vectors", stats.vectors},
+                {"optimizing", stats.optimizing}, {"lexical_in_memory", stats.lexical_in_memory}};
   return Response::Json(200, j);
 }
 

@@ -7,6 +7,13 @@ namespace {
 
 constexpr size_t kBuildBatch = 1024;  // rows tokenized per LexicalMemoryIndex::Add while building
 
+// One commit's change: its removals, then its rows (which replace rows with the same ids).
+Status ApplyChange(LexicalMemoryIndex& index, std::span<const int64_t> removed,
+                   std::span<const LexicalRow> added) {
+  if (!removed.empty()) index.Remove(removed);
+  return added.empty() ? OkStatus() : index.Add(added);
+}
+
 }  // namespace
 
 LexicalCache::LexicalCache(const LexicalCacheOptions& options, Database& db,
@@ -78,9 +85,7 @@ void LexicalCache::Apply(const std::string& bot_key, uint64_t generation,
     index = e.index;
     e.generation = 0;  // in flux: searches use FTS5 until the change is in
   }
-  Status s = OkStatus();
-  if (!removed.empty()) index->Remove(removed);
-  if (!added.empty()) s = index->Add(added);
+  const Status s = ApplyChange(*index, removed, added);
   const size_t bytes = index->MemoryBytes();
   std::lock_guard lock(mu_);
   auto it = entries_.find(bot_key);
@@ -119,16 +124,6 @@ bool LexicalCache::resident(const std::string& bot_key) const {
   return it != entries_.end() && it->second.index != nullptr;
 }
 
-void LexicalCache::WaitIdle() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return (queue_.empty() && running_ == 0) || stopping_; });
-}
-
-size_t LexicalCache::resident_bytes() const {
-  std::lock_guard lock(mu_);
-  return resident_bytes_;
-}
-
 void LexicalCache::BuilderLoop() {
   std::unique_lock lock(mu_);
   while (true) {
@@ -136,12 +131,9 @@ void LexicalCache::BuilderLoop() {
     if (stopping_) return;
     Job job = queue_.front();
     queue_.pop_front();
-    ++running_;
     lock.unlock();
     Build(job);
     lock.lock();
-    --running_;
-    cv_.notify_all();
   }
 }
 
@@ -201,8 +193,7 @@ void LexicalCache::Build(const Job& job) {
       entries_.erase(it);
       return;
     }
-    if (!d.removed.empty()) index->Remove(d.removed);
-    if (!d.added.empty() && !index->Add(d.added).ok()) {
+    if (!ApplyChange(*index, d.removed, d.added).ok()) {
       entries_.erase(it);
       return;
     }

@@ -139,9 +139,11 @@ int64_t LexicalMemoryIndex::RemoveLocked(std::span<const int64_t> chunk_ids) {
       continue;
     }
     renumber[d] = next;
-    chunk_of_doc_[next] = chunk_of_doc_[d];
-    length_of_doc_[next] = length_of_doc_[d];
-    doc_of_chunk_[chunk_of_doc_[next]] = next;
+    if (next != d) {  // chunks before the first removed one keep their numbers
+      chunk_of_doc_[next] = chunk_of_doc_[d];
+      length_of_doc_[next] = length_of_doc_[d];
+      doc_of_chunk_[chunk_of_doc_[next]] = next;
+    }
     ++next;
   }
   chunk_of_doc_.resize(next);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "retrieval/hashing_embedder.h"
+#include "tests/retrieval/temp_db_util.h"
 
 namespace ragd {
 namespace {
@@ -57,11 +58,6 @@ TEST(FusionTest, WeightedMinMaxFusionMatchesHandComputation) {
 class HybridSearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ragd_hybrid_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
-    std::filesystem::remove(path_);
-    db_ = Database::Open(path_.string(), {}).value();
     embedder_ = NewHashingEmbedder(256);
     vectors_ = VectorIndex::Create(embedder_->id(), embedder_->dim()).value();
     rows_ = {
@@ -81,11 +77,6 @@ class HybridSearchTest : public ::testing::Test {
     ASSERT_TRUE(vectors_->Add(ids, vecs).ok());
     ASSERT_TRUE(db_->Write([&](Connection& c) { return lexical_.Add(c, "bot", rows_); }).ok());
   }
-  void TearDown() override {
-    db_.reset();
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path_.string() + suffix);
-  }
 
   std::vector<HybridHit> Search(const std::string& query, const HybridOptions& options) {
     std::vector<float> qv;
@@ -103,8 +94,8 @@ class HybridSearchTest : public ::testing::Test {
     return hits;
   }
 
-  std::filesystem::path path_;
-  std::unique_ptr<Database> db_;
+  testing::TempDatabase temp_{"ragd_hybrid_"};
+  Database* db_ = &temp_.db();
   std::unique_ptr<Embedder> embedder_;
   std::unique_ptr<VectorIndex> vectors_;
   LexicalIndex lexical_;

@@ -5,25 +5,13 @@
 #include <filesystem>
 #include <random>
 
+#include "tests/retrieval/temp_db_util.h"
+
 namespace ragd {
 namespace {
 
 class LexicalIndexTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ragd_lex_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
-    std::filesystem::remove(path_);
-    db_ = Database::Open(path_.string(), {}).value();
-  }
-  void TearDown() override {
-    db_.reset();
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(path_.string() + suffix);
-    }
-  }
-
   void AddRows(const std::string& bot, const std::vector<LexicalRow>& rows) {
     ASSERT_TRUE(db_->Write([&](Connection& c) { return index_.Add(c, bot, rows); }).ok());
   }
@@ -47,8 +35,8 @@ class LexicalIndexTest : public ::testing::Test {
     };
   }
 
-  std::filesystem::path path_;
-  std::unique_ptr<Database> db_;
+  testing::TempDatabase temp_{"ragd_lex_"};
+  Database* db_ = &temp_.db();
   LexicalIndex index_;
 };
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "retrieval/porter_tokenizer.h"
+#include "tests/retrieval/temp_db_util.h"
 
 namespace ragd {
 namespace {
@@ -32,20 +33,7 @@ TEST(PorterTokenizerTest, FoldsRemovesDiacriticsAndStemsLikeFts5) {
 
 class LexicalMemoryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ragd_lexmem_" + std::to_string(getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db");
-    std::filesystem::remove(path_);
-    db_ = Database::Open(path_.string(), {}).value();
-    memory_ = LexicalMemoryIndex::Create(options_).value();
-  }
-  void TearDown() override {
-    db_.reset();
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(path_.string() + suffix);
-    }
-  }
+  void SetUp() override { memory_ = LexicalMemoryIndex::Create(options_).value(); }
 
   void Add(const std::vector<LexicalRow>& rows) {
     ASSERT_TRUE(db_->Write([&](Connection& c) { return fts_.Add(c, "bot", rows); }).ok());
@@ -111,8 +99,8 @@ class LexicalMemoryTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path path_;
-  std::unique_ptr<Database> db_;
+  testing::TempDatabase temp_{"ragd_lexmem_"};
+  Database* db_ = &temp_.db();
   LexicalOptions options_;
   LexicalIndex fts_{options_};
   std::unique_ptr<LexicalMemoryIndex> memory_;
