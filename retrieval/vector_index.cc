@@ -17,6 +17,7 @@
 #include <random>
 
 #include "core/crypto.h"
+#include "retrieval/hnsw_search.h"
 #include "retrieval/vector_distance.h"
 
 namespace ragd {
@@ -486,7 +487,10 @@ std::vector<VectorHit> VectorIndex::FaissSearch(const float* query, int k,
     labels.resize(fetch);
     // HNSW uses the index's efSearch (set at build and load; faiss 1.7.3 ignores
     // SearchParametersHNSW, measured) and searches with max(efSearch, fetch).
-    index_->search(1, query, fetch, distances.data(), labels.data());
+    const auto* hnsw = hnsw_ ? static_cast<const faiss::IndexHNSW*>(index_.get()) : nullptr;
+    if (hnsw == nullptr || !FastHnswSearch(*hnsw, query, fetch, distances.data(), labels.data())) {
+      index_->search(1, query, fetch, distances.data(), labels.data());
+    }
     hits.clear();
     for (int64_t i = 0; i < fetch && static_cast<int>(hits.size()) < k; ++i) {
       if (labels[i] < 0) continue;
